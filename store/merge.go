@@ -94,7 +94,7 @@ type row struct {
 	dirty       bool // the row must be written
 	changed     bool // a column value or collection changed (not only versions)
 	deletedNow  bool
-	rewrite     map[int]reflect.Value // child table index → the Items to write
+	rewrite     map[int]reflect.Value      // child table index → the Items to write
 	rawSet      bool                       // raw must be written: rawBase (nil: the stored raw) ...
 	rawBase     json.RawMessage            // ... keeping only rawKeep of the stored keys when replaced ...
 	rawKeep     []string                   //

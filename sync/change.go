@@ -159,3 +159,7 @@ type RetryPolicy struct {
 
 // DecodeFunc decodes a stored event into changes (see Decoder).
 type DecodeFunc func(ev Event) ([]Change, error)
+
+// ErrInvalid is returned for a request that cannot be carried out as asked (an unknown entity,
+// a bad mode).
+var ErrInvalid = errors.New("invalid request")

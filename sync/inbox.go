@@ -1,0 +1,258 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sirupsen/logrus"
+)
+
+// Inbox is the stored webhook events, as the apply worker sees them (package store implements it).
+type Inbox interface {
+	ApplyPending(ctx context.Context, limit int, policy RetryPolicy, decode DecodeFunc) (Batch, error)
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// Registry maps each configured source name to its decoder.
+type Registry map[string]Decoder
+
+// Decode decodes ev with its source's decoder.
+func (r Registry) Decode(ev Event) ([]Change, error) {
+	d, ok := r[ev.Source]
+	if !ok {
+		return nil, fmt.Errorf("source %q is not configured", ev.Source)
+	}
+	return d.Decode(ev)
+}
+
+// Backoff is the default retry delay: 10s, 20s, 40s... capped at an hour.
+func Backoff(attempts int) time.Duration {
+	d := 10 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Worker applies stored webhook events to the mirror: Workers goroutines each claim a batch of due
+// events, decode them through Decoders, and apply them in one transaction. Several daemons may
+// run workers on one database.
+type Worker struct {
+	Inbox     Inbox
+	Decoders  Registry
+	Workers   int
+	BatchSize int
+	Policy    RetryPolicy
+	// Poll is how often an idle worker looks for due events (retries, other daemons' deliveries);
+	// Nudge wakes the workers at once.
+	Poll    time.Duration
+	Log     *logrus.Entry
+	Metrics *Metrics
+
+	nudgeOnce stdsync.Once
+	nudge     chan struct{}
+}
+
+func (w *Worker) wake() chan struct{} {
+	w.nudgeOnce.Do(func() { w.nudge = make(chan struct{}, 1) })
+	return w.nudge
+}
+
+// Nudge tells the workers that events are waiting. It never blocks.
+func (w *Worker) Nudge() {
+	select {
+	case w.wake() <- struct{}{}:
+	default:
+	}
+}
+
+// Run applies events until ctx is done, then lets the batches in flight finish.
+func (w *Worker) Run(ctx context.Context) {
+	var wg stdsync.WaitGroup
+	for i := 0; i < max(w.Workers, 1); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.loop(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	failures := 0
+	for ctx.Err() == nil {
+		// A batch in flight is finished even when shutdown begins: it is one short transaction.
+		batch, err := w.RunOnce(context.WithoutCancel(ctx))
+		wait := time.Duration(0)
+		switch {
+		case err != nil:
+			failures++
+			wait = min(time.Duration(failures)*time.Second, 30*time.Second)
+			w.Log.WithError(err).Warn("apply batch failed; retrying")
+		case len(batch.Outcomes) == 0:
+			failures = 0
+			wait = w.Poll
+		default:
+			failures = 0
+			w.Nudge() // there may be more: let another worker in too
+		}
+		if wait > 0 {
+			timer := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+			case <-w.wake():
+			case <-timer.C:
+			}
+			timer.Stop()
+		}
+	}
+}
+
+// RunOnce applies one batch of due events and reports what it did.
+func (w *Worker) RunOnce(ctx context.Context) (Batch, error) {
+	start := time.Now()
+	batch, err := w.Inbox.ApplyPending(ctx, max(w.BatchSize, 1), w.Policy, w.Decoders.Decode)
+	if err != nil {
+		return batch, fmt.Errorf("apply pending events: %w", err)
+	}
+	if len(batch.Outcomes) == 0 {
+		return batch, nil
+	}
+	w.Metrics.observeBatch(batch, time.Since(start))
+	for _, o := range batch.Outcomes {
+		log := w.Log.WithFields(logrus.Fields{"source": o.Source, "delivery_id": o.DeliveryID, "event_type": o.Type, "event_id": o.EventID})
+		switch o.Status {
+		case "failed":
+			log.WithError(o.Err).WithField("retry", o.Retry).Warn("event failed")
+		case "ignored":
+			log.WithField("reason", o.Err.Error()).Info("event ignored")
+		default:
+			log.Debug("event applied")
+		}
+	}
+	for _, k := range batch.Result.Drifted {
+		w.Log.WithFields(logrus.Fields{"source": k.Source, "external_id": k.ExternalID}).Warn("mirror drifted from the provider's previous state; flagged for re-fetch")
+	}
+	return batch, nil
+}
+
+// Prune deletes applied and ignored events older than retention, in bounded batches, every
+// interval until ctx is done. A retention of zero keeps events forever.
+func (w *Worker) Prune(ctx context.Context, retention, interval time.Duration) {
+	if retention <= 0 {
+		return
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		var total int64
+		for ctx.Err() == nil {
+			n, err := w.Inbox.PruneEvents(ctx, time.Now().Add(-retention), 1000)
+			if err != nil {
+				w.Log.WithError(err).Warn("prune inbox failed")
+				break
+			}
+			total += n
+			if n < 1000 {
+				break
+			}
+		}
+		if total > 0 {
+			w.Log.WithField("events", total).Info("pruned old inbox events")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// Metrics are the apply worker's Prometheus metrics.
+type Metrics struct {
+	events   *prometheus.CounterVec
+	duration prometheus.Histogram
+	drift    *prometheus.CounterVec
+}
+
+// NewMetrics registers the worker's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_inbox_events_total",
+			Help: "Stored webhook events processed by the apply workers, by source and outcome (applied, ignored, failed).",
+		}, []string{"source", "status"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "storemirror_apply_duration_seconds",
+			Help:    "Time to decode and apply one batch of inbox events.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
+		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_drift_total",
+			Help: "Rows whose mirror values differed from the provider's stated previous state (missed webhooks), by source.",
+		}, []string{"source"}),
+	}
+	reg.MustRegister(m.events, m.duration, m.drift)
+	return m
+}
+
+func (m *Metrics) observeBatch(b Batch, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.duration.Observe(d.Seconds())
+	for _, o := range b.Outcomes {
+		m.events.WithLabelValues(o.Source, o.Status).Inc()
+	}
+	for _, k := range b.Result.Drifted {
+		m.drift.WithLabelValues(k.Source).Inc()
+	}
+}
+
+// BacklogSource reports the inbox backlog (package store implements it).
+type BacklogSource interface {
+	InboxBacklog(ctx context.Context) (int64, time.Time, error)
+}
+
+// backlogCollector reads the inbox backlog from the database at each scrape.
+type backlogCollector struct {
+	src     BacklogSource
+	pending *prometheus.Desc
+	oldest  *prometheus.Desc
+}
+
+// RegisterBacklog registers gauges of the inbox backlog, read from src at each scrape.
+func RegisterBacklog(reg prometheus.Registerer, src BacklogSource) {
+	reg.MustRegister(&backlogCollector{
+		src: src,
+		pending: prometheus.NewDesc("storemirror_inbox_backlog",
+			"Stored webhook events waiting to be applied or retried.", nil, nil),
+		oldest: prometheus.NewDesc("storemirror_inbox_oldest_pending_age_seconds",
+			"Age of the oldest webhook event not yet applied (0 when none).", nil, nil),
+	})
+}
+
+func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.pending
+	ch <- c.oldest
+}
+
+func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n, oldest, err := c.src.InboxBacklog(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.pending, err)
+		return
+	}
+	age := 0.0
+	if !oldest.IsZero() {
+		age = time.Since(oldest).Seconds()
+	}
+	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(n))
+	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
+}

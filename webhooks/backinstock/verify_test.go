@@ -1,0 +1,62 @@
+package backinstock
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/storemirror/storemirror/webhooks"
+)
+
+// The Shopify-style worked example of providers.md §7: key "hush".
+func TestSignKnownAnswer(t *testing.T) {
+	if got := Sign([]byte(`{"test": 2432232314}`), "hush"); got != "GSMkouYq910XCW7wBeiXYHW1KhmYc/L3xj5h5r26zw4=" {
+		t.Errorf("Sign = %q, want the published value", got)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	body := []byte(`{"notification_id":12345,"topic":"notification/sent","timestamp":"2023-09-11T12:13:45Z"}`)
+	rotating, _ := New(Options{Name: "bis", Secrets: []string{"new-api-key", "old-api-key"}})
+	rotated, _ := New(Options{Name: "bis", Secrets: []string{"new-api-key"}})
+	hdr := func(v string) http.Header {
+		h := http.Header{}
+		if v != "" {
+			h.Set(SignatureHeader, v)
+		}
+		return h
+	}
+	cases := []struct {
+		name string
+		s    *Source
+		h    http.Header
+		body []byte
+		ok   bool
+	}{
+		{"good", rotating, hdr(Sign(body, "new-api-key")), body, true},
+		{"rotated: old key still valid", rotating, hdr(Sign(body, "old-api-key")), body, true},
+		{"rotated: old key retired", rotated, hdr(Sign(body, "old-api-key")), body, false},
+		{"wrong key", rotating, hdr(Sign(body, "wrong-api-key")), body, false},
+		{"body changed", rotating, hdr(Sign(body, "new-api-key")), []byte(`{"notification_id":1}`), false},
+		{"missing", rotating, hdr(""), body, false},
+		{"not base64", rotating, hdr("!!!"), body, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := c.s.Verify(webhooks.Request{Header: c.h, Body: c.body, Now: time.Now()})
+			if c.ok {
+				if err != nil {
+					t.Fatalf("want accepted, got %v", err)
+				}
+				if d.ID != "12345:notification/sent" || d.Type != "notification/sent" {
+					t.Errorf("delivery id %q type %q, want notification_id:topic", d.ID, d.Type)
+				}
+				return
+			}
+			if !errors.Is(err, webhooks.ErrUnauthorized) {
+				t.Errorf("want ErrUnauthorized, got %v", err)
+			}
+		})
+	}
+}

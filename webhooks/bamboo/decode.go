@@ -1,0 +1,247 @@
+package bamboo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+)
+
+// Event types. Bamboo's bodies carry no type field (the seed examples), so an event is known by
+// its shape, or by a "type"/"eventType" field when one is present.
+const (
+	productUpdated = "productupdated.v1"
+	orderCompleted = "ordercompleted.v1"
+	callbackType   = "notification.callback" // the Notification URL callback (see CallbackPath)
+)
+
+// envelope is what every Bamboo body may hold: the product diff, the order fields, or both
+// wrapped in {"type": ..., "data": {...}}.
+type envelope struct {
+	Type      string          `json:"type"`
+	EventType string          `json:"eventType"`
+	Data      json.RawMessage `json:"data"`
+	Products  json.RawMessage `json:"products"`
+	OrderID   json.RawMessage `json:"orderId"`
+}
+
+// eventType names a body's event: its type field, else its shape ("" when unrecognised).
+func eventType(body []byte) string {
+	t, _ := payload(body)
+	return t
+}
+
+// payload returns a body's event type and the object carrying the event's fields.
+func payload(body []byte) (string, []byte) {
+	var env envelope
+	if json.Unmarshal(body, &env) != nil {
+		return "", body
+	}
+	inner := body
+	if len(env.Data) > 0 && env.Data[0] == '{' {
+		inner = env.Data
+		var data envelope
+		if json.Unmarshal(inner, &data) == nil {
+			env.Products, env.OrderID = data.Products, data.OrderID
+		}
+	}
+	switch {
+	case env.Type != "":
+		return env.Type, inner
+	case env.EventType != "":
+		return env.EventType, inner
+	case len(env.Products) > 0:
+		return productUpdated, inner
+	case len(env.OrderID) > 0:
+		return orderCompleted, inner
+	}
+	return "", inner
+}
+
+// productDiff is one product of a productupdated.v1 event.
+type productDiff struct {
+	ID       json.Number     `json:"id"`
+	OldState json.RawMessage `json:"oldState"`
+	NewState json.RawMessage `json:"newState"`
+}
+
+// productState is Bamboo's state of a product in a diff.
+type productState struct {
+	Name         *string          `json:"name"`
+	Status       *string          `json:"status"`
+	MinFaceValue *decimal.Decimal `json:"minFaceValue"`
+	MaxFaceValue *decimal.Decimal `json:"maxFaceValue"`
+	Quantity     *int64           `json:"quantity"` // null: unlimited
+	Price        *struct {
+		Min          *decimal.Decimal `json:"min"`
+		Max          *decimal.Decimal `json:"max"`
+		CurrencyCode *string          `json:"currencyCode"`
+	} `json:"price"`
+	ModifiedDate string `json:"modifiedDate"`
+}
+
+type productUpdatedEvent struct {
+	Products  []productDiff `json:"products"`
+	Timestamp string        `json:"timestamp"`
+}
+
+// order is an ordercompleted.v1 event, or a Notification URL callback (same fields).
+type order struct {
+	OrderID     json.Number `json:"orderId"`
+	RequestID   *string     `json:"requestId"`
+	Status      *string     `json:"status"`
+	TotalCards  *int64      `json:"totalCards"`
+	CreatedOn   string      `json:"createdOn"`
+	CompletedOn string      `json:"completedOn"`
+}
+
+// Decode implements mirrorsync.Decoder.
+func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
+	typ, body := payload(ev.Body)
+	if ev.Type == callbackType {
+		typ = callbackType
+	}
+	switch typ {
+	case productUpdated:
+		return s.decodeProducts(ev, body)
+	case orderCompleted, callbackType:
+		return s.decodeOrder(ev, body)
+	case "":
+		return nil, mirrorsync.Ignore("unrecognised bamboo event (neither products[] nor orderId)")
+	}
+	return nil, mirrorsync.Ignore("bamboo event type %q is not mirrored", typ)
+}
+
+func (s *Source) decodeProducts(ev mirrorsync.Event, body []byte) ([]mirrorsync.Change, error) {
+	var e productUpdatedEvent
+	if err := strictJSON(body, &e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", productUpdated, err)
+	}
+	fallback := eventTime(ev)
+	if t, err := parseTime(e.Timestamp); err == nil {
+		fallback = t
+	}
+	changes := make([]mirrorsync.Change, 0, len(e.Products))
+	for i, p := range e.Products {
+		if p.ID == "" {
+			return nil, fmt.Errorf("decode %s: products[%d] has no id", productUpdated, i)
+		}
+		if len(p.NewState) == 0 || bytes.Equal(p.NewState, []byte("null")) {
+			return nil, fmt.Errorf("decode %s: product %s has no newState", productUpdated, p.ID)
+		}
+		var now productState
+		if err := strictJSON(p.NewState, &now); err != nil {
+			return nil, fmt.Errorf("decode %s: product %s newState: %w", productUpdated, p.ID, err)
+		}
+		at := fallback
+		if t, err := parseTime(now.ModifiedDate); err == nil {
+			at = t // the product's own version, consistent with what the catalog API reports
+		}
+		c := mirrorsync.Change{
+			Key:     mirrorsync.Key{Source: s.name, ExternalID: p.ID.String()},
+			Version: mirrorsync.Version{At: at},
+			Entity:  now.product(),
+			Patch:   true, // the diff's state is part of the product; the catalog's fields stay in raw
+			Raw:     p.NewState,
+		}
+		if len(p.OldState) > 0 && !bytes.Equal(p.OldState, []byte("null")) {
+			var before productState
+			if err := strictJSON(p.OldState, &before); err != nil {
+				return nil, fmt.Errorf("decode %s: product %s oldState: %w", productUpdated, p.ID, err)
+			}
+			c.Previous = before.product()
+		}
+		changes = append(changes, c)
+	}
+	return changes, nil
+}
+
+// product maps a diff state to the mirror's product fields (only those the state carries).
+func (st productState) product() *mirrorsync.Product {
+	p := &mirrorsync.Product{Kind: mirrorsync.Some("product")}
+	if st.Name != nil {
+		p.Name = mirrorsync.Some(*st.Name)
+	}
+	if st.Status != nil {
+		p.Status = mirrorsync.Some(*st.Status)
+	}
+	p.MinFaceValue = mirrorsync.FromPtr(st.MinFaceValue)
+	p.MaxFaceValue = mirrorsync.FromPtr(st.MaxFaceValue)
+	p.StockQuantity = mirrorsync.FromPtr(st.Quantity) // null means unlimited: NULL
+	if st.Price != nil {
+		p.PriceMin = mirrorsync.FromPtr(st.Price.Min)
+		p.PriceMax = mirrorsync.FromPtr(st.Price.Max)
+		if st.Price.CurrencyCode != nil {
+			p.Currency = mirrorsync.Some(*st.Price.CurrencyCode)
+		}
+	}
+	return p
+}
+
+func (s *Source) decodeOrder(ev mirrorsync.Event, body []byte) ([]mirrorsync.Change, error) {
+	var o order
+	if err := strictJSON(body, &o); err != nil {
+		return nil, fmt.Errorf("decode bamboo order: %w", err)
+	}
+	if o.OrderID == "" {
+		return nil, fmt.Errorf("decode bamboo order: no orderId")
+	}
+	e := &mirrorsync.Order{}
+	if o.RequestID != nil {
+		e.RequestID = mirrorsync.Some(*o.RequestID)
+	}
+	if o.Status != nil {
+		e.Status = mirrorsync.Some(*o.Status)
+	}
+	e.TotalCards = mirrorsync.FromPtr(o.TotalCards)
+	at := eventTime(ev)
+	if t, err := parseTime(o.CreatedOn); err == nil {
+		e.PlacedAt = mirrorsync.Some(t)
+	}
+	if t, err := parseTime(o.CompletedOn); err == nil {
+		e.CompletedAt = mirrorsync.Some(t)
+		at = t
+	}
+	return []mirrorsync.Change{{
+		Key:     mirrorsync.Key{Source: s.name, ExternalID: o.OrderID.String()},
+		Version: mirrorsync.Version{At: at},
+		Entity:  e,
+		Patch:   true, // Get Order returns more than the event carries
+		Raw:     body,
+	}}, nil
+}
+
+// eventTime is an event's time when its body says none: the signed timestamp, else when it arrived.
+func eventTime(ev mirrorsync.Event) time.Time {
+	if !ev.SentAt.IsZero() {
+		return ev.SentAt
+	}
+	return ev.ReceivedAt
+}
+
+// parseTime reads Bamboo's times: RFC 3339 with a zone or offset, or (modifiedDate) seven
+// fractional digits and no zone, which is UTC.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, fmt.Errorf("no time")
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.ParseInLocation("2006-01-02T15:04:05.999999999", s, time.UTC)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bamboo time %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// strictJSON decodes numbers as json.Number so that ids and amounts keep their digits.
+func strictJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	return d.Decode(v)
+}

@@ -1,0 +1,74 @@
+package webhooks
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/gorilla/mux"
+	"github.com/sirupsen/logrus"
+)
+
+// webhook takes a delivery: read the body (capped), verify it with the source's scheme, commit it
+// to the inbox, and only then answer 2xx. Decoding and applying happen later, in the workers.
+func (s *server) webhook(w http.ResponseWriter, r *http.Request) {
+	name := mux.Vars(r)["source"]
+	verifier, ok := s.Sources[name]
+	label := name
+	if !ok {
+		label = "unknown" // keep the metric's label set bounded
+	}
+	status, msg := s.takeDelivery(r, name, verifier)
+	s.requests.WithLabelValues(label, strconv.Itoa(status)).Inc()
+	if status >= 300 {
+		writeError(w, status, msg)
+		return
+	}
+	writeJSON(w, status, map[string]string{"status": msg})
+}
+
+// takeDelivery returns the status to answer and a message saying why.
+func (s *server) takeDelivery(r *http.Request, name string, verifier Verifier) (int, string) {
+	log := logger(r).WithField("source", name)
+	if verifier == nil {
+		return http.StatusNotFound, fmt.Sprintf("no source named %q", name)
+	}
+	if r.ContentLength > s.MaxBodyBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxBodyBytes+1))
+	if err != nil {
+		return http.StatusBadRequest, "could not read body"
+	}
+	if int64(len(body)) > s.MaxBodyBytes {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.MaxBodyBytes)
+	}
+	path := ""
+	if rest := mux.Vars(r)["rest"]; rest != "" {
+		path = "/" + rest
+	}
+	d, err := verifier.Verify(Request{Path: path, Header: r.Header, Body: body, Now: s.Now()})
+	if err != nil {
+		status := statusOf(err)
+		log.WithField("status", status).WithError(err).Warn("delivery rejected")
+		return status, err.Error()
+	}
+	d.Source = name
+	fresh, err := s.Ingester.Store(r.Context(), d)
+	if err != nil {
+		log.WithError(err).Error("could not store delivery")
+		return http.StatusServiceUnavailable, "could not store the delivery; retry later"
+	}
+	log = log.WithFields(logrus.Fields{"delivery_id": d.ID, "event_type": d.Type, "duplicate": !fresh})
+	if d.Invalid != nil {
+		// Genuine (it was signed) but unusable: kept as failed, and the sender told exactly why.
+		log.WithError(d.Invalid).Warn("invalid delivery stored as failed")
+		return http.StatusBadRequest, d.Invalid.Error()
+	}
+	log.Debug("delivery stored")
+	if !fresh {
+		return http.StatusOK, "duplicate"
+	}
+	return http.StatusOK, "stored"
+}

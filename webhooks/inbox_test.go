@@ -1,0 +1,233 @@
+package webhooks_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sirupsen/logrus"
+
+	"github.com/storemirror/storemirror/store"
+	"github.com/storemirror/storemirror/store/storetest"
+	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks"
+)
+
+// Several daemons' workers share one inbox: every event is applied exactly once.
+func TestConcurrentWorkersApplyEachEventOnce(t *testing.T) {
+	h := newHarness(t)
+	const n = 300
+	for i := 0; i < n; i++ {
+		// 30 products, 10 events each, the same provider time: the last received must win.
+		b := testBody(fmt.Sprint("evt-", i), fmt.Sprint("p", i%30), fmt.Sprint("name ", i), t0)
+		if status, _ := h.Post("/webhooks/shop", sign(b, "s3cret"), b); status != http.StatusOK {
+			t.Fatalf("post %d: %d", i, status)
+		}
+	}
+	var mu stdsync.Mutex
+	seen := map[int64]int{}
+	var wg stdsync.WaitGroup
+	for d := 0; d < 4; d++ { // four "daemons", each a Worker of its own over the same database
+		w := &mirrorsync.Worker{Inbox: h.DB, Decoders: h.Worker.Decoders, BatchSize: 7, Policy: h.Worker.Policy, Log: h.Worker.Log}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b, err := w.RunOnce(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(b.Outcomes) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, o := range b.Outcomes {
+					seen[o.EventID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("applied %d distinct events, want %d", len(seen), n)
+	}
+	for id, count := range seen {
+		if count != 1 {
+			t.Errorf("event %d applied %d times", id, count)
+		}
+	}
+	for _, ev := range h.Events() {
+		if ev.Status != "applied" || ev.Attempts != 1 {
+			t.Errorf("event %s: status %s after %d attempts, want applied after 1", ev.DeliveryID, ev.Status, ev.Attempts)
+		}
+	}
+	// Events of one entity, applied in whatever order the workers took them, leave the mirror
+	// as if applied in the order received.
+	// Product pK received events K, K+30, ..., K+270: the last is "name K+270".
+	var products, wrong int
+	h.DB.SQL().Get(&products, `SELECT count(*) FROM mirror.products WHERE source = 'shop'`)
+	h.DB.SQL().Get(&wrong, `SELECT count(*) FROM mirror.products
+		WHERE source = 'shop' AND name <> 'name ' || (270 + substr(external_id, 2)::int)`)
+	if products != 30 || wrong != 0 {
+		t.Errorf("%d products, %d not holding their last received event's name", products, wrong)
+	}
+}
+
+// countingStore observes the real store's InsertEvents calls, holding the first until released.
+type countingStore struct {
+	*store.DB
+	mu      stdsync.Mutex
+	calls   []int
+	release chan struct{}
+}
+
+func (c *countingStore) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]bool, error) {
+	c.mu.Lock()
+	first := len(c.calls) == 0
+	c.calls = append(c.calls, len(ds))
+	c.mu.Unlock()
+	if first {
+		<-c.release
+	}
+	return c.DB.InsertEvents(ctx, ds)
+}
+
+func (c *countingStore) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// While one commit is in flight, the requests that arrive wait together and go in one INSERT.
+func TestGroupCommit(t *testing.T) {
+	cs := &countingStore{DB: storetest.NewDB(t), release: make(chan struct{})}
+	ing := webhooks.NewIngester(cs, 100, nil)
+	go ing.Run()
+	defer ing.Close()
+	var wg stdsync.WaitGroup
+	results := make(chan error, 41)
+	store := func(id string) {
+		defer wg.Done()
+		fresh, err := ing.Store(context.Background(), mirrorsync.Delivery{Source: "shop", ID: id, Body: []byte("{}")})
+		if err == nil && !fresh {
+			err = fmt.Errorf("%s not stored as new", id)
+		}
+		results <- err
+	}
+	wg.Add(1)
+	go store("first")
+	for cs.count() == 0 { // wait for the first commit to be in flight
+		time.Sleep(time.Millisecond)
+	}
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go store(fmt.Sprint("waiting-", i))
+	}
+	time.Sleep(200 * time.Millisecond) // let them queue behind the first commit
+	close(cs.release)
+	wg.Wait()
+	close(results)
+	for err := range results {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(cs.calls) != 2 || cs.calls[1] != 40 {
+		t.Errorf("INSERT batch sizes = %v, want [1 40]", cs.calls)
+	}
+	var n int
+	cs.DB.SQL().Get(&n, `SELECT count(*) FROM sync.webhook_events`)
+	if n != 41 {
+		t.Errorf("stored %d events, want 41", n)
+	}
+}
+
+// With the database stopped, a delivery is answered 503 and nothing is lost: the provider's
+// retry is stored once the database is back.
+func TestDatabaseDown503AndRecovery(t *testing.T) {
+	srv := storetest.NewServer(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, srv.URL, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	ing := webhooks.NewIngester(db, 100, nil)
+	go ing.Run()
+	defer ing.Close()
+	handler := webhooks.NewHandler(webhooks.Options{
+		Sources:  map[string]webhooks.Verifier{"shop": testSource{name: "shop", secret: "s3cret"}},
+		Ingester: ing, MaxBodyBytes: 1 << 20, Log: logrus.NewEntry(log), Registry: prometheus.NewRegistry(),
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return err
+			}
+			_, err := db.SchemaCurrent(ctx)
+			return err
+		},
+	})
+	hs := httptest.NewServer(handler)
+	defer hs.Close()
+	post := func(id string) int {
+		b := testBody(id, "p1", "Tea", t0)
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/webhooks/shop", bytes.NewReader(b))
+		req.Header = sign(b, "s3cret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ready := func() int {
+		resp, err := http.Get(hs.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post("before"); got != http.StatusOK {
+		t.Fatalf("with the database up: %d", got)
+	}
+	srv.Stop(t)
+	if got := post("during"); got != http.StatusServiceUnavailable {
+		t.Errorf("with the database stopped: %d, want 503", got)
+	}
+	if got := ready(); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the database stopped: %d, want 503", got)
+	}
+	srv.Start(t)
+	var got int
+	for i := 0; i < 50; i++ { // the pool reconnects on its own
+		if got = post("during"); got == http.StatusOK {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got != http.StatusOK {
+		t.Fatalf("after the database came back: %d, want 200", got)
+	}
+	if got := ready(); got != http.StatusOK {
+		t.Errorf("/readyz after recovery: %d, want 200", got)
+	}
+	var ids []string
+	db.SQL().Select(&ids, `SELECT delivery_id FROM sync.webhook_events ORDER BY id`)
+	if len(ids) != 2 || ids[0] != "before" || ids[1] != "during" {
+		t.Errorf("stored deliveries = %v, want [before during]", ids)
+	}
+}

@@ -1,0 +1,139 @@
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sirupsen/logrus"
+)
+
+// Options configure the HTTP handler.
+type Options struct {
+	Sources      map[string]Verifier // by configured source name
+	Ingester     *Ingester
+	MaxBodyBytes int64
+	// Ready reports whether the daemon can serve: the database answers and the schema is current.
+	Ready    func(ctx context.Context) error
+	Admin    Admin // the admin API; zero: disabled
+	Log      *logrus.Entry
+	Registry *prometheus.Registry // metrics are registered here and served at /metrics
+	Now      func() time.Time
+}
+
+type server struct {
+	Options
+	requests *prometheus.CounterVec
+}
+
+// NewHandler returns storemirror's HTTP handler.
+func NewHandler(o Options) http.Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &server{
+		Options: o,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_webhook_requests_total",
+			Help: "Webhook requests by source and HTTP status.",
+		}, []string{"source", "status"}),
+	}
+	o.Registry.MustRegister(s.requests)
+
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.HandleFunc("/webhooks/{source}", s.webhook).Methods(http.MethodPost)
+	r.HandleFunc("/webhooks/{source}/{rest:.+}", s.webhook).Methods(http.MethodPost)
+	r.HandleFunc("/admin/resync", s.admin(s.resync)).Methods(http.MethodPost)
+	r.HandleFunc("/admin/runs/{id}", s.admin(s.run)).Methods(http.MethodGet)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such path")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+	})
+	return s.logRequests(r)
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		logger(r).WithError(err).Warn("not ready")
+		writeError(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+type ctxKey struct{}
+
+// logger returns the request's log entry (with its request id).
+func logger(r *http.Request) *logrus.Entry {
+	return r.Context().Value(ctxKey{}).(*logrus.Entry)
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests gives each request an id (X-Request-Id, kept when the caller sent one) and a
+// logger carrying it, and logs the request when it ends.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		log := s.Log.WithField("request_id", id)
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, log)))
+		entry := log.WithFields(logrus.Fields{
+			"method": r.Method, "path": r.URL.Path, "status": sw.status,
+			"duration_ms": time.Since(start).Milliseconds(), "remote": r.RemoteAddr,
+		})
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			entry.Debug("request")
+		default:
+			entry.Info("request")
+		}
+	})
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

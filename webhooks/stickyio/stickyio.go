@@ -1,0 +1,73 @@
+package stickyio
+
+import (
+	"encoding/json"
+	"fmt"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks"
+)
+
+// Options configure a sticky.io source.
+type Options struct {
+	Name    string   // the configured source name
+	Secrets []string // 32-character key phrases; several during a rotation
+}
+
+// Source is one configured sticky.io source.
+type Source struct {
+	name string
+	keys [][]byte
+}
+
+var _ webhooks.Verifier = (*Source)(nil)
+
+// New returns a sticky.io source.
+func New(o Options) (*Source, error) {
+	s := &Source{name: o.Name}
+	for i, k := range o.Secrets {
+		if len(k) != KeySize {
+			return nil, fmt.Errorf("stickyio source %s: secrets[%d]: a key phrase is %d characters, not %d", o.Name, i, KeySize, len(k))
+		}
+		s.keys = append(s.keys, []byte(k))
+	}
+	return s, nil
+}
+
+// Verify implements webhooks.Verifier: the body must decrypt to JSON with one of the keys.
+// Nothing is decrypted into the inbox: the stored body is the ciphertext as received, and the
+// decoder decrypts it again (keep a retired key configured while you may replay its events).
+func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
+	if r.Path != "" {
+		return mirrorsync.Delivery{}, fmt.Errorf("%w: stickyio takes /webhooks/{source} only", webhooks.ErrNotFound)
+	}
+	plain, err := decrypt(r.Body, s.keys)
+	if err != nil {
+		return mirrorsync.Delivery{}, fmt.Errorf("%w: %v", webhooks.ErrUnauthorized, err)
+	}
+	var env struct {
+		Type string `json:"type"`
+		Data struct {
+			ID json.RawMessage `json:"id"`
+		} `json:"data"`
+	}
+	json.Unmarshal(plain, &env)
+	id := idText(env.Data.ID)
+	if id == "" {
+		id = webhooks.BodyID(plain) // genuine but without data.id: stored, and marked when applied
+	}
+	return mirrorsync.Delivery{ID: id, Type: env.Type, Body: r.Body}, nil
+}
+
+// idText renders a JSON id, string or number, as text ("" when absent or null).
+func idText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}

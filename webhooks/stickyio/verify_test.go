@@ -1,0 +1,93 @@
+package stickyio
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/storemirror/storemirror/webhooks"
+)
+
+const (
+	keyA = "0123456789abcdefghijklmnopqrstuv"
+	keyB = "ZYXWVUTSRQPONMLKJIHGFEDCBA987654"
+)
+
+func encrypt(t *testing.T, plain, key string) []byte {
+	t.Helper()
+	b, err := Encrypt([]byte(plain), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A known-answer vector built independently of Encrypt: fixed IV, AES-256-CBC, PKCS#7.
+func TestDecryptKnownAnswer(t *testing.T) {
+	iv := []byte("fedcba9876543210")
+	plain := []byte(`{"type":"product.deleted","data":{"id":"e1","object":{"id":20}}}`)
+	pad := aes.BlockSize - len(plain)%aes.BlockSize
+	for i := 0; i < pad; i++ {
+		plain = append(plain, byte(pad))
+	}
+	block, _ := aes.NewCipher([]byte(keyA))
+	ct := make([]byte, len(plain))
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, plain)
+	body := base64.StdEncoding.EncodeToString(append(append([]byte{}, iv...), ct...))
+	got, err := decrypt([]byte(body), [][]byte{[]byte(keyA)})
+	if err != nil {
+		t.Fatalf("decrypt: %v", err)
+	}
+	if string(got) != `{"type":"product.deleted","data":{"id":"e1","object":{"id":20}}}` {
+		t.Errorf("plaintext = %s", got)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	plain := `{"type":"product.deleted","time":"2024-12-18 14:48:11","data":{"id":"77bb7244","object":{"id":20}}}`
+	rotating, _ := New(Options{Name: "sticky", Secrets: []string{keyB, keyA}})
+	rotated, _ := New(Options{Name: "sticky", Secrets: []string{keyB}})
+	notJSON := encrypt(t, "not json at all", keyA)
+	cases := []struct {
+		name string
+		s    *Source
+		body []byte
+		ok   bool
+	}{
+		{"good", rotating, encrypt(t, plain, keyB), true},
+		{"rotated: old key still valid", rotating, encrypt(t, plain, keyA), true},
+		{"rotated: old key retired", rotated, encrypt(t, plain, keyA), false},
+		{"as a JSON string", rotating, []byte(`"` + string(encrypt(t, plain, keyA)) + `"`), true},
+		{"wrong key", rotating, encrypt(t, plain, "wrongwrongwrongwrongwrongwrong12"), false},
+		{"decrypts to something not JSON", rotating, notJSON, false},
+		{"plaintext", rotating, []byte(plain), false},
+		{"empty", rotating, nil, false},
+		{"not whole blocks", rotating, []byte(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123"))), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := c.s.Verify(webhooks.Request{Body: c.body, Now: time.Now()})
+			if c.ok {
+				if err != nil {
+					t.Fatalf("want accepted, got %v", err)
+				}
+				if d.ID != "77bb7244" || d.Type != "product.deleted" || string(d.Body) != string(c.body) {
+					t.Errorf("delivery = id %q type %q; want data.id, type, and the body as received", d.ID, d.Type)
+				}
+				return
+			}
+			if !errors.Is(err, webhooks.ErrUnauthorized) {
+				t.Errorf("want ErrUnauthorized, got %v", err)
+			}
+		})
+	}
+}
+
+func TestNewRejectsShortKeys(t *testing.T) {
+	if _, err := New(Options{Name: "s", Secrets: []string{"short"}}); err == nil {
+		t.Error("a 5-character key phrase was accepted")
+	}
+}
