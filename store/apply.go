@@ -252,7 +252,7 @@ func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t
+	return toMicros(t)
 }
 
 func recordset(records []map[string]any) ([]byte, error) {

@@ -160,15 +160,12 @@ func (t *table) merge(r *row, c mirrorsync.Change, origin mirrorsync.Origin) {
 		r.entity.Field(col.field).Set(nv)
 		r.versions[col.name] = fieldVersion{Version: v}
 		applied = true
-		if same {
-			continue
-		}
-		r.changed = true
+		r.changed = r.changed || !same
 		if t.history[col.name] {
 			switch {
-			case known:
+			case known && !same:
 				r.history = append(r.history, historyEntry{col.name, text(cur), text(val), v.At, origin})
-			case prevSet && !sameValue(prevVal, val):
+			case !known && prevSet && !sameValue(prevVal, val):
 				// First sight of the field, but the provider says what it was before (Bamboo).
 				r.history = append(r.history, historyEntry{col.name, text(prevVal), text(val), v.At, origin})
 			}
@@ -304,9 +301,19 @@ func mergeRaw(r *row, c mirrorsync.Change, origin mirrorsync.Origin) bool {
 // back with the one an event carries says whether anything changed: PostgreSQL keeps microseconds.
 func normalize(v any) any {
 	if t, ok := v.(time.Time); ok {
-		return t.Round(time.Microsecond).UTC()
+		return toMicros(t)
 	}
 	return v
+}
+
+// toMicros rounds t to the microsecond as PostgreSQL does (half to even), in UTC.
+func toMicros(t time.Time) time.Time {
+	base := t.Truncate(time.Microsecond)
+	rest := t.Sub(base)
+	if rest > 500*time.Nanosecond || (rest == 500*time.Nanosecond && (base.Nanosecond()/1000)%2 == 1) {
+		base = base.Add(time.Microsecond)
+	}
+	return base.UTC()
 }
 
 func sameValue(a, b any) bool {

@@ -1,0 +1,39 @@
+package bamboo
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+)
+
+// FuzzDecode: no body, however malformed, makes the decoder panic.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "")
+	}
+	f.Add([]byte(`{"type":"productupdated.v1","data":{"products":[{"id":1,"newState":null}]}}`), "")
+	f.Add([]byte(`{"orderId":"x","createdOn":5}`), callbackType)
+	s, err := New(Options{Name: "bamboo", Secrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, typ string) {
+		changes, err := s.Decode(mirrorsync.Event{Source: "bamboo", Type: typ, Body: body, ReceivedAt: time.Now()})
+		if err != nil {
+			return
+		}
+		for _, c := range changes {
+			if c.Entity == nil || c.Key.ExternalID == "" || c.Version.At.IsZero() {
+				t.Errorf("decoded an unusable change: %+v", c)
+			}
+		}
+	})
+}

@@ -1,0 +1,53 @@
+package stickyio
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+)
+
+const fuzzKey = "0123456789abcdefghijklmnopqrstuv"
+
+// FuzzDecode: no decrypted payload, however malformed, makes the decoder panic.
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"type":"product.updated","data":{"object":{"id":1,"variants":[{"attributes":[null]}]}}}`))
+	s, err := New(Options{Name: "sticky", Secrets: []string{fuzzKey}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, plain []byte) {
+		body, err := Encrypt(plain, fuzzKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes, err := s.Decode(mirrorsync.Event{Source: "sticky", Body: body, ReceivedAt: time.Now()})
+		if err != nil {
+			return
+		}
+		for _, c := range changes {
+			if c.Entity == nil || c.Key.ExternalID == "" || c.Version.At.IsZero() {
+				t.Errorf("decoded an unusable change: %+v", c)
+			}
+		}
+	})
+}
+
+// FuzzDecrypt: no body makes decryption panic (bodies come from anyone on the network).
+func FuzzDecrypt(f *testing.F) {
+	f.Add([]byte("not base64"))
+	f.Add([]byte(`"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		decrypt(body, [][]byte{[]byte(fuzzKey)})
+	})
+}
