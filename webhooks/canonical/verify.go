@@ -77,11 +77,11 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	d := mirrorsync.Delivery{Type: event, SentAt: sent, Body: r.Body, ID: webhooks.BodyID([]byte(r.Path), r.Body)}
 	var env envelope
 	if err := json.Unmarshal(r.Body, &env); err != nil {
-		d.Invalid = fmt.Errorf("%w: body is not a JSON object: %v", mirrorsync.ErrInvalid, err)
+		d.Invalid = fmt.Errorf("%w: body is not a JSON object with string external_store_id and event_id: %v", mirrorsync.ErrInvalid, err)
 		return d, nil
 	}
 	if env.EventID != "" {
-		d.ID = env.EventID
+		d.ID = event + ":" + env.EventID // an event id names an event of one kind
 	}
 	if _, err := s.store(env.ExternalStoreID); err != nil {
 		return mirrorsync.Delivery{}, err
