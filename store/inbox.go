@@ -202,7 +202,7 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 				}
 				o := &batch.Outcomes[i]
 				o.Status, o.Err = StatusFailed, err
-				o.Retry = evs[i].attempts+1 < policy.MaxAttempts
+				o.Retry = evs[i].attempts+1 < policy.MaxAttempts && !permanent(err)
 				continue
 			}
 			batch.Result.Add(res)
@@ -212,6 +212,18 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 		return batch, err
 	}
 	return batch, nil
+}
+
+// permanent reports an apply error that no retry can cure: the data itself is what PostgreSQL
+// refuses (class 22, data exception: a \u0000 in JSON, a number out of range; class 23, a
+// constraint). Such an event is failed at once, not retried until max_attempts.
+func permanent(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		return false
+	}
+	class := pqErr.Code.Class()
+	return class == "22" || class == "23"
 }
 
 // decodeSafely turns a decoder panic into an error: one malformed delivery must not stop the daemon.
