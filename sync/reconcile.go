@@ -1,0 +1,393 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	stdsync "sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+	"github.com/sirupsen/logrus"
+)
+
+// Puller pulls one source's provider API for the reconciler (each provider package has one).
+type Puller interface {
+	// Entities lists what the source can pull, by mirror table name (products, orders...).
+	Entities() []string
+	// Lists reports whether a full pass of entity lists every row, so that a row missing from
+	// it may be deleted (a source that can only fetch known rows one by one cannot tell).
+	Lists(entity string) bool
+	// StoreID is the store whose rows the puller lists ("" for single-store providers).
+	StoreID() string
+	// Pull fetches entity page by page and hands each page's changes to emit, which applies
+	// them before the next page is fetched. The changes are full objects as the API returns
+	// them, versioned by the provider's modified time (or the fetch time when there is none).
+	Pull(ctx context.Context, req PullRequest, emit func([]Change) error) error
+}
+
+// PullRequest says what a pass should fetch.
+type PullRequest struct {
+	Entity string
+	Mode   string    // ModeFull or ModeIncremental
+	Since  time.Time // incremental: rows modified at or after this (zero: everything)
+	// Refetch lists rows flagged for re-fetching (drift): fetch them first.
+	Refetch []Key
+	// Mirror answers what the puller needs to know about the mirror (which orders are open...).
+	Mirror MirrorReader
+}
+
+// MirrorReader is what a puller may read from the mirror.
+type MirrorReader interface {
+	// OpenOrders returns the request ids of the source's orders whose status is not, ignoring
+	// case, one of final.
+	OpenOrders(ctx context.Context, source string, final []string) ([]string, error)
+}
+
+// ReconcileStore is the reconciler's database (package store implements it).
+type ReconcileStore interface {
+	MirrorReader
+	StartRun(ctx context.Context, source, entity, mode, trigger string) (Run, error)
+	UpdateRun(ctx context.Context, run Run) error
+	GetRun(ctx context.Context, id int64) (Run, error)
+	// LockPass takes the advisory lock of (source, entity) for one pass; wait says whether to
+	// wait for it or give up at once (ok false).
+	LockPass(ctx context.Context, source, entity string, wait bool) (unlock func(), ok bool, err error)
+	NextSeq(ctx context.Context) (int64, error)
+	// ApplyPage applies a page of a run (recording the rows seen when the pass is full).
+	ApplyPage(ctx context.Context, run Run, changes []Change) (ApplyResult, error)
+	// FinishFullPass counts one miss for each row of the entity's store not seen by this
+	// complete full pass, marks deleted the rows missed twice in a row, and forgets what the
+	// pass saw. It returns how many rows it marked deleted.
+	FinishFullPass(ctx context.Context, run Run, storeID string, seq int64) (int, error)
+	// ForgetPass forgets what a failed pass saw.
+	ForgetPass(ctx context.Context, run Run) error
+	Watermark(ctx context.Context, source, entity string) (time.Time, error)
+	SetWatermark(ctx context.Context, source, entity string, t time.Time) error
+	Refetches(ctx context.Context, source, entity string) ([]Key, error)
+	ClearRefetches(ctx context.Context, source, entity string, keys []Key) error
+}
+
+// ReconcileSource is one source the reconciler pulls, with its schedules (robfig/cron specs;
+// empty: not scheduled).
+type ReconcileSource struct {
+	Name         string
+	Puller       Puller
+	Schedule     string        // incremental passes
+	FullSchedule string        // full passes
+	Overlap      time.Duration // incremental look-back before the watermark
+}
+
+// Progress is reported after each page of a pass.
+type Progress func(run Run)
+
+// Reconciler pulls provider APIs and applies what they return through the same rules as
+// webhooks (origin reconcile), so that the mirror converges even when webhooks are lost.
+type Reconciler struct {
+	Store   ReconcileStore
+	Sources map[string]ReconcileSource
+	Log     *logrus.Entry
+	Metrics *ReconcileMetrics
+	Now     func() time.Time
+
+	wg       stdsync.WaitGroup // passes in the background
+	ctxOnce  stdsync.Once
+	ctx      context.Context // cancelled by Stop: background passes end with it
+	stopRuns context.CancelFunc
+}
+
+func (r *Reconciler) background() context.Context {
+	r.ctxOnce.Do(func() { r.ctx, r.stopRuns = context.WithCancel(context.Background()) })
+	return r.ctx
+}
+
+// Stop cancels the passes running in the background and waits for them to record their end.
+func (r *Reconciler) Stop() {
+	r.background()
+	r.stopRuns()
+	r.wg.Wait()
+}
+
+// PassOptions say how to run one pass.
+type PassOptions struct {
+	Mode    string
+	Trigger string
+	Wait    bool     // wait for the pass lock (manual runs) instead of skipping
+	Run     *Run     // a run row already created (the admin API returns its id first)
+	OnPage  Progress // optional
+}
+
+// ErrBusy is returned when another daemon is running the same pass.
+var ErrBusy = errors.New("another pass of this source and entity is running")
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// RunOnce runs one pass over (source, entity) and returns its run. Only one instance runs a
+// given pass at a time, across every daemon on the database. A pass that fails records
+// `failed` with its error, deletes nothing, and leaves the watermark where it was.
+func (r *Reconciler) RunOnce(ctx context.Context, source, entity string, o PassOptions) (Run, error) {
+	src, ok := r.Sources[source]
+	if !ok {
+		return Run{}, fmt.Errorf("reconcile %s: %w", source, ErrNotFound)
+	}
+	unlock, locked, err := r.Store.LockPass(ctx, source, entity, o.Wait)
+	if err != nil {
+		return r.fail(ctx, o.Run, fmt.Errorf("lock pass: %w", err))
+	}
+	if !locked {
+		return r.fail(ctx, o.Run, ErrBusy)
+	}
+	defer unlock()
+	run := Run{}
+	if o.Run != nil {
+		run = *o.Run
+	} else if run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger); err != nil {
+		return run, fmt.Errorf("start run: %w", err)
+	}
+	log := r.Log.WithFields(logrus.Fields{"source": source, "entity": entity, "mode": run.Mode, "run_id": run.ID, "trigger": run.Trigger})
+	log.Info("reconcile pass started")
+	started := r.now()
+	err = r.pass(ctx, src, &run, started, o.OnPage)
+	end := r.now()
+	run.FinishedAt = &end
+	if err != nil {
+		msg := err.Error()
+		run.Status, run.Error = RunFailed, &msg
+		if ferr := r.Store.ForgetPass(context.WithoutCancel(ctx), run); ferr != nil {
+			log.WithError(ferr).Warn("could not clear the failed pass's scratch rows")
+		}
+	} else {
+		run.Status = RunSucceeded
+	}
+	if uerr := r.Store.UpdateRun(context.WithoutCancel(ctx), run); uerr != nil && err == nil {
+		err = fmt.Errorf("record run: %w", uerr)
+	}
+	r.Metrics.observeRun(run)
+	entry := log.WithFields(logrus.Fields{"status": run.Status, "pages": run.Pages, "fetched": run.Fetched, "created": run.Created,
+		"updated": run.Updated, "deleted": run.Deleted, "unchanged": run.Unchanged, "duration_ms": end.Sub(started).Milliseconds()})
+	switch {
+	case err != nil:
+		entry.WithError(err).Error("reconcile pass failed")
+	case run.Created+run.Updated+run.Deleted > 0:
+		entry.Warn("reconcile pass repaired rows the webhooks had not delivered")
+	default:
+		entry.Info("reconcile pass finished")
+	}
+	return run, err
+}
+
+// fail records a run that could not start, when its row exists already.
+func (r *Reconciler) fail(ctx context.Context, run *Run, err error) (Run, error) {
+	if run == nil {
+		return Run{}, err
+	}
+	msg, now := err.Error(), r.now()
+	run.Status, run.Error, run.FinishedAt = RunFailed, &msg, &now
+	if uerr := r.Store.UpdateRun(context.WithoutCancel(ctx), *run); uerr != nil {
+		return *run, fmt.Errorf("%w (and record run: %v)", err, uerr)
+	}
+	return *run, err
+}
+
+func (r *Reconciler) pass(ctx context.Context, src ReconcileSource, run *Run, started time.Time, onPage Progress) error {
+	req := PullRequest{Entity: run.Entity, Mode: run.Mode, Mirror: r.Store}
+	if run.Mode == ModeIncremental {
+		wm, err := r.Store.Watermark(ctx, run.Source, run.Entity)
+		if err != nil {
+			return err
+		}
+		if !wm.IsZero() {
+			req.Since = wm.Add(-src.Overlap)
+		}
+	}
+	refetch, err := r.Store.Refetches(ctx, run.Source, run.Entity)
+	if err != nil {
+		return err
+	}
+	req.Refetch = refetch
+	err = src.Puller.Pull(ctx, req, func(changes []Change) error {
+		return r.applyPage(ctx, run, changes, onPage)
+	})
+	if err != nil {
+		return err
+	}
+	if run.Mode == ModeFull && src.Puller.Lists(run.Entity) {
+		seq, err := r.Store.NextSeq(ctx)
+		if err != nil {
+			return err
+		}
+		deleted, err := r.Store.FinishFullPass(ctx, *run, src.Puller.StoreID(), seq)
+		if err != nil {
+			return fmt.Errorf("detect deletions: %w", err)
+		}
+		run.Deleted += deleted
+		r.Metrics.repairs(run.Source, run.Entity, deleted)
+	}
+	if err := r.Store.ClearRefetches(ctx, run.Source, run.Entity, refetch); err != nil {
+		return err
+	}
+	// The next incremental pass starts where this one started (less the overlap).
+	return r.Store.SetWatermark(ctx, run.Source, run.Entity, started)
+}
+
+func (r *Reconciler) applyPage(ctx context.Context, run *Run, changes []Change, onPage Progress) error {
+	seq, err := r.Store.NextSeq(ctx)
+	if err != nil {
+		return err
+	}
+	for i := range changes {
+		changes[i].Key.Source = run.Source
+		changes[i].Version.Seq = seq
+	}
+	res, err := r.Store.ApplyPage(ctx, *run, changes)
+	if err != nil {
+		return fmt.Errorf("apply page %d: %w", run.Pages+1, err)
+	}
+	run.Pages++
+	run.Fetched += len(changes)
+	run.Created += res.Created
+	run.Updated += res.Updated
+	run.Deleted += res.Deleted
+	run.Unchanged += res.Unchanged
+	r.Metrics.repairs(run.Source, run.Entity, res.Repairs())
+	if err := r.Store.UpdateRun(ctx, *run); err != nil {
+		return fmt.Errorf("record progress: %w", err)
+	}
+	if onPage != nil {
+		onPage(*run)
+	}
+	return nil
+}
+
+// Entities returns the entities of source to pass over: entities, checked, or all it has.
+func (r *Reconciler) Entities(source string, entities []string) ([]string, error) {
+	src, ok := r.Sources[source]
+	if !ok {
+		return nil, fmt.Errorf("source %q has no api to reconcile: %w", source, ErrNotFound)
+	}
+	have := src.Puller.Entities()
+	if len(entities) == 0 {
+		return have, nil
+	}
+	for _, e := range entities {
+		if !slices.Contains(have, e) {
+			return nil, fmt.Errorf("%w: source %s reconciles %v, not %q", ErrInvalid, source, have, e)
+		}
+	}
+	return entities, nil
+}
+
+// Resync starts one manual pass per entity in the background and returns the run ids at once
+// (the admin API).
+func (r *Reconciler) Resync(ctx context.Context, source string, entities []string, mode string) ([]int64, error) {
+	if mode != ModeFull && mode != ModeIncremental {
+		return nil, fmt.Errorf("%w: mode must be full or incremental", ErrInvalid)
+	}
+	entities, err := r.Entities(source, entities)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for _, e := range entities {
+		run, err := r.Store.StartRun(ctx, source, e, mode, TriggerManual)
+		if err != nil {
+			return ids, fmt.Errorf("start run: %w", err)
+		}
+		ids = append(ids, run.ID)
+		r.wg.Go(func() {
+			// The pass outlives the request that started it, not the daemon.
+			r.RunOnce(r.background(), source, e, PassOptions{Mode: mode, Trigger: TriggerManual, Wait: true, Run: &run})
+		})
+	}
+	return ids, nil
+}
+
+// Run reports a run (the admin API).
+func (r *Reconciler) Run(ctx context.Context, id int64) (Run, error) {
+	return r.Store.GetRun(ctx, id)
+}
+
+// Start schedules every source's passes with robfig/cron (SkipIfStillRunning, Recover) and
+// starts an incremental pass of each at once, to catch up on what was missed while the daemon
+// was down. Stop ends it all.
+func (r *Reconciler) Start() {
+	ctx := r.background()
+	logger := cron.VerbosePrintfLogger(cronLogger{r.Log})
+	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(cron.PrintfLogger(cronLogger{r.Log})))
+	for name, src := range r.Sources {
+		for _, entity := range src.Puller.Entities() {
+			r.schedule(ctx, c, name, entity, src.Schedule, ModeIncremental)
+			r.schedule(ctx, c, name, entity, src.FullSchedule, ModeFull)
+			r.wg.Go(func() { r.scheduled(ctx, name, entity, ModeIncremental, TriggerStartup) })
+		}
+	}
+	c.Start()
+	r.wg.Go(func() {
+		<-ctx.Done()
+		<-c.Stop().Done()
+	})
+}
+
+func (r *Reconciler) schedule(ctx context.Context, c *cron.Cron, source, entity, spec, mode string) {
+	if spec == "" {
+		return
+	}
+	if _, err := c.AddFunc(spec, func() { r.scheduled(ctx, source, entity, mode, TriggerSchedule) }); err != nil {
+		r.Log.WithError(err).WithField("source", source).Error("bad reconcile schedule")
+	}
+}
+
+// scheduled runs a pass unless another daemon is running it already.
+func (r *Reconciler) scheduled(ctx context.Context, source, entity, mode, trigger string) {
+	_, err := r.RunOnce(ctx, source, entity, PassOptions{Mode: mode, Trigger: trigger})
+	if errors.Is(err, ErrBusy) {
+		r.Log.WithFields(logrus.Fields{"source": source, "entity": entity}).Debug("pass running elsewhere; skipped")
+	}
+}
+
+type cronLogger struct{ log *logrus.Entry }
+
+func (l cronLogger) Printf(format string, args ...any) {
+	l.log.WithField("component", "cron").Debugf(format, args...)
+}
+
+// ReconcileMetrics are the reconciler's Prometheus metrics.
+type ReconcileMetrics struct {
+	repaired *prometheus.CounterVec
+	runs     *prometheus.CounterVec
+}
+
+// NewReconcileMetrics registers the reconciler's metrics with reg.
+func NewReconcileMetrics(reg prometheus.Registerer) *ReconcileMetrics {
+	m := &ReconcileMetrics{
+		repaired: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_reconcile_repairs_total",
+			Help: "Rows a reconcile pass had to create, change or delete because the webhooks had not delivered the change, by source and entity.",
+		}, []string{"source", "entity"}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_reconcile_runs_total",
+			Help: "Reconcile passes by source, entity and outcome.",
+		}, []string{"source", "entity", "status"}),
+	}
+	reg.MustRegister(m.repaired, m.runs)
+	return m
+}
+
+func (m *ReconcileMetrics) repairs(source, entity string, n int) {
+	if m != nil && n > 0 {
+		m.repaired.WithLabelValues(source, entity).Add(float64(n))
+	}
+}
+
+func (m *ReconcileMetrics) observeRun(run Run) {
+	if m != nil {
+		m.runs.WithLabelValues(run.Source, run.Entity, run.Status).Inc()
+	}
+}

@@ -1,0 +1,172 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// ClientOptions configure a provider API client.
+type ClientOptions struct {
+	Source            string // the configured source name, for errors
+	BaseURL           string
+	RequestsPerSecond float64
+	Timeout           time.Duration // per request
+	// HTTP Basic (Username, Password) or a Bearer Token; at most one.
+	Username, Password string
+	Token              string
+	// Retries is how many times a request failing with 429, 5xx or a timeout is tried again.
+	Retries int
+	// Backoff is the first retry's delay, doubled each time up to MaxBackoff (with jitter).
+	Backoff, MaxBackoff time.Duration
+}
+
+// Client calls a provider's API for the reconciler: one request at a time under a rate limit,
+// each with a timeout, retried with capped exponential backoff and jitter on 429, 5xx and
+// timeouts. Its errors name the source, the URL path and the status.
+type Client struct {
+	o       ClientOptions
+	base    *url.URL
+	http    *http.Client
+	limiter *rate.Limiter
+}
+
+// NewClient returns a client for the API at o.BaseURL.
+func NewClient(o ClientOptions) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") {
+		return nil, fmt.Errorf("%s: api base_url %q is not an http(s) URL", o.Source, o.BaseURL)
+	}
+	if o.RequestsPerSecond <= 0 {
+		o.RequestsPerSecond = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Minute
+	}
+	return &Client{
+		o: o, base: base,
+		http:    &http.Client{Timeout: o.Timeout},
+		limiter: rate.NewLimiter(rate.Limit(o.RequestsPerSecond), 1),
+	}, nil
+}
+
+// APIError is a provider API answer that was not 2xx.
+type APIError struct {
+	Source string
+	Path   string
+	Status int
+	Body   string // the start of the answer, for the run's error
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s: GET %s: %d %s", e.Source, e.Path, e.Status, http.StatusText(e.Status))
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
+// IsNotFound reports a 404 answer.
+func IsNotFound(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound
+}
+
+// GetJSON GETs path (under the base URL) with query, and decodes the JSON answer into v.
+func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v any) error {
+	u := *c.base
+	u.Path = c.base.Path + path
+	u.RawQuery = query.Encode()
+	var err error
+	for attempt := 0; ; attempt++ {
+		var retryAfter time.Duration
+		retryAfter, err = c.get(ctx, u.String(), path, v)
+		if err == nil || attempt >= c.o.Retries || !retriable(err) {
+			return err
+		}
+		wait := c.backoff(attempt, retryAfter)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return fmt.Errorf("%w (gave up waiting to retry: %v)", err, ctx.Err())
+		case <-timer.C:
+		}
+	}
+}
+
+func (c *Client) get(ctx context.Context, rawURL, path string, v any) (time.Duration, error) {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "storemirror")
+	switch {
+	case c.o.Token != "":
+		req.Header.Set("Authorization", "Bearer "+c.o.Token)
+	case c.o.Username != "":
+		req.SetBasicAuth(c.o.Username, c.o.Password)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return retryAfter(resp), &APIError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
+	}
+	// Decoded from the stream: a page is never held twice in memory.
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return 0, fmt.Errorf("%s: GET %s: decode answer: %w", c.o.Source, path, err)
+	}
+	return 0, nil
+}
+
+// retriable reports failures worth another try: rate limiting, server errors, timeouts.
+func retriable(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout() || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	d := c.o.Backoff << attempt
+	if d <= 0 || d > c.o.MaxBackoff {
+		d = c.o.MaxBackoff
+	}
+	d = d/2 + rand.N(d/2+1) // jitter: half to all of it
+	return max(d, min(retryAfter, c.o.MaxBackoff))
+}
+
+// retryAfter reads a Retry-After of seconds (0 when absent).
+func retryAfter(resp *http.Response) time.Duration {
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 0
+}

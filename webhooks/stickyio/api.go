@@ -1,0 +1,97 @@
+package stickyio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks"
+)
+
+const productsPath = "/api/v2/products"
+
+// Puller pulls sticky.io's v2 products listing (Laravel pagination) for the reconciler.
+type Puller struct {
+	source   string
+	client   *webhooks.Client
+	perPage  int
+	snapshot func(p product, raw json.RawMessage, at time.Time) mirrorsync.Change
+	now      func() time.Time
+}
+
+var _ mirrorsync.Puller = (*Puller)(nil)
+
+// NewPuller returns a puller for the API described by o (HTTP Basic: API user and password).
+func NewPuller(o webhooks.ClientOptions, perPage int) (*Puller, error) {
+	c, err := webhooks.NewClient(o)
+	if err != nil {
+		return nil, err
+	}
+	if perPage <= 0 {
+		perPage = 100
+	}
+	s := &Source{name: o.Source}
+	return &Puller{source: o.Source, client: c, perPage: perPage, snapshot: s.snapshot, now: time.Now}, nil
+}
+
+// Entities implements mirrorsync.Puller.
+func (p *Puller) Entities() []string { return []string{"products"} }
+
+// Lists implements mirrorsync.Puller.
+func (p *Puller) Lists(entity string) bool { return entity == "products" }
+
+// StoreID implements mirrorsync.Puller.
+func (p *Puller) StoreID() string { return "" }
+
+// productsPage is a page of GET /api/v2/products.
+type productsPage struct {
+	Data        []json.RawMessage `json:"data"`
+	CurrentPage int               `json:"current_page"`
+	LastPage    int               `json:"last_page"`
+	NextPageURL *string           `json:"next_page_url"`
+}
+
+// Pull implements mirrorsync.Puller. The listing has no modified-since filter, so an
+// incremental pass reads it all too (it only never deletes).
+func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func([]mirrorsync.Change) error) error {
+	if req.Entity != "products" {
+		return fmt.Errorf("stickyio has no %q to pull", req.Entity)
+	}
+	for page := 1; ; page++ {
+		var pg productsPage
+		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(p.perPage)}}
+		if err := p.client.GetJSON(ctx, productsPath, q, &pg); err != nil {
+			return err
+		}
+		fetched := p.now()
+		changes := make([]mirrorsync.Change, 0, len(pg.Data))
+		for _, raw := range pg.Data {
+			var obj product
+			if err := decodeJSON(raw, &obj); err != nil || obj.ID == "" {
+				return fmt.Errorf("%s: GET %s page %d: a product without an id or not an object", p.source, productsPath, page)
+			}
+			at, err := parseOffsetTime(obj.UpdatedAt)
+			if err != nil {
+				at = fetched // no version given: the product as of the fetch
+			}
+			changes = append(changes, p.snapshot(obj, raw, at))
+		}
+		if len(changes) > 0 {
+			if err := emit(changes); err != nil {
+				return err
+			}
+		}
+		// Laravel says where the listing ends twice: last_page, and a null next_page_url.
+		last := pg.NextPageURL == nil
+		if pg.LastPage > 0 {
+			last = pg.CurrentPage >= pg.LastPage
+		}
+		if last || len(pg.Data) == 0 {
+			return nil
+		}
+	}
+}
