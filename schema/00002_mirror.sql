@@ -1,5 +1,9 @@
 -- The mirror: plain tables for BI tools. No foreign keys (they could reject data); every row
 -- carries its source and store; deletes are soft (deleted_at).
+--
+-- No secondary index starts with (source, store_id): the daemon looks rows up by primary key, and
+-- on a table filled faster than autovacuum analyzes it (a first sync), the planner would otherwise
+-- take an index sharing that prefix and filter every row of the store.
 
 -- +goose Up
 CREATE SCHEMA IF NOT EXISTS mirror;
@@ -81,7 +85,7 @@ COMMENT ON COLUMN mirror.products.raw IS 'The latest provider object as received
 COMMENT ON COLUMN mirror.products.versions IS 'storemirror bookkeeping: the version (provider time/receive order) of each field, so late events never overwrite newer ones. Not for analysis.';
 CREATE INDEX products_source_source_updated_at ON mirror.products (source, source_updated_at);
 CREATE INDEX products_source_status ON mirror.products (source, status);
-CREATE INDEX products_source_store_id_sku ON mirror.products (source, store_id, sku);
+CREATE INDEX products_source_sku ON mirror.products (source, sku);
 
 CREATE TABLE mirror.product_variants (
     source              text NOT NULL,
@@ -105,7 +109,7 @@ COMMENT ON COLUMN mirror.product_variants.sku IS 'Variant SKU.';
 COMMENT ON COLUMN mirror.product_variants.price IS 'Variant price.';
 COMMENT ON COLUMN mirror.product_variants.stock_quantity IS 'Units in stock; NULL = unknown.';
 COMMENT ON COLUMN mirror.product_variants.weight IS 'Weight, in the provider''s unit.';
-CREATE INDEX product_variants_source_store_id_external_id ON mirror.product_variants (source, store_id, external_id);
+CREATE INDEX product_variants_source_external_id ON mirror.product_variants (source, external_id);
 
 CREATE TABLE mirror.variant_attributes (
     source              text NOT NULL,
@@ -127,7 +131,7 @@ COMMENT ON COLUMN mirror.variant_attributes.variant_external_id IS 'The variant 
 COMMENT ON COLUMN mirror.variant_attributes.position IS 'Order of the attribute on the variant, from 0.';
 COMMENT ON COLUMN mirror.variant_attributes.attribute_name IS 'Attribute, e.g. color.';
 COMMENT ON COLUMN mirror.variant_attributes.option_name IS 'Chosen option, e.g. blue.';
-CREATE INDEX variant_attributes_source_store_id_variant_external_id ON mirror.variant_attributes (source, store_id, variant_external_id);
+CREATE INDEX variant_attributes_source_variant_external_id ON mirror.variant_attributes (source, variant_external_id);
 
 CREATE TABLE mirror.bundle_items (
     source              text NOT NULL,
@@ -147,7 +151,7 @@ COMMENT ON COLUMN mirror.bundle_items.position IS 'Order in the bundle, from 0.'
 COMMENT ON COLUMN mirror.bundle_items.product_external_id IS 'The included product.';
 COMMENT ON COLUMN mirror.bundle_items.product_name IS 'Name of the included product as the bundle lists it.';
 COMMENT ON COLUMN mirror.bundle_items.quantity IS 'Units of the product in the bundle, where given.';
-CREATE INDEX bundle_items_source_store_id_product_external_id ON mirror.bundle_items (source, store_id, product_external_id);
+CREATE INDEX bundle_items_source_product_external_id ON mirror.bundle_items (source, product_external_id);
 
 CREATE TABLE mirror.product_images (
     source              text NOT NULL,
@@ -213,7 +217,7 @@ COMMENT ON COLUMN mirror.product_changes.new_value IS 'Value after, as text (NUL
 COMMENT ON COLUMN mirror.product_changes.changed_at IS 'The provider''s time of the change.';
 COMMENT ON COLUMN mirror.product_changes.origin IS 'What applied it: webhook, reconcile or replay.';
 COMMENT ON COLUMN mirror.product_changes.recorded_at IS 'When storemirror recorded it.';
-CREATE INDEX product_changes_source_store_id_product_external_id_changed_at ON mirror.product_changes (source, store_id, product_external_id, changed_at);
+CREATE INDEX product_changes_source_product_external_id_changed_at ON mirror.product_changes (source, product_external_id, changed_at);
 CREATE INDEX product_changes_changed_at ON mirror.product_changes (changed_at);
 
 CREATE TABLE mirror.orders (
@@ -306,7 +310,7 @@ COMMENT ON COLUMN mirror.order_items.sku IS 'SKU at the time of the order.';
 COMMENT ON COLUMN mirror.order_items.title IS 'Product title at the time of the order.';
 COMMENT ON COLUMN mirror.order_items.quantity IS 'Units.';
 COMMENT ON COLUMN mirror.order_items.unit_price IS 'Price per unit.';
-CREATE INDEX order_items_source_store_id_product_external_id ON mirror.order_items (source, store_id, product_external_id);
+CREATE INDEX order_items_source_product_external_id ON mirror.order_items (source, product_external_id);
 
 CREATE TABLE mirror.fulfillments (
     source            text NOT NULL,
@@ -338,7 +342,7 @@ COMMENT ON COLUMN mirror.fulfillments.mirrored_at IS 'When storemirror last chan
 COMMENT ON COLUMN mirror.fulfillments.origin IS 'What last changed the row: webhook, reconcile or replay.';
 COMMENT ON COLUMN mirror.fulfillments.raw IS 'The latest provider object as received (partial events are merged into it).';
 COMMENT ON COLUMN mirror.fulfillments.versions IS 'storemirror bookkeeping: the version (provider time/receive order) of each field, so late events never overwrite newer ones. Not for analysis.';
-CREATE INDEX fulfillments_source_store_id_order_external_id ON mirror.fulfillments (source, store_id, order_external_id);
+CREATE INDEX fulfillments_source_order_external_id ON mirror.fulfillments (source, order_external_id);
 CREATE INDEX fulfillments_source_status ON mirror.fulfillments (source, status);
 
 CREATE TABLE mirror.checkouts (

@@ -232,7 +232,6 @@ func (t *table) record(r *row) map[string]any {
 	_, m["deleted_at"] = r.deletedAt.Present()
 	m["origin"] = string(r.origin)
 	m["raw_set"] = r.rawSet
-	m["raw_base"] = r.rawBase
 	m["raw_keep"] = r.rawKeep
 	if r.rawOver != nil {
 		m["raw_over"] = r.rawOver
@@ -263,14 +262,27 @@ func recordset(records []map[string]any) ([]byte, error) {
 	return b, nil
 }
 
+// records encodes rows for the writes: their columns as one JSON array (for json_to_recordset)
+// and their raw snapshots as a jsonb[] beside it, matched by position ("i"). Provider objects are
+// large; parsed once as jsonb elements they cost a fraction of what they cost nested in the JSON.
+func (t *table) records(rows []*row) ([]byte, any, error) {
+	records := make([]map[string]any, len(rows))
+	bases := make([]sql.NullString, len(rows))
+	for i, r := range rows {
+		records[i] = t.record(r)
+		records[i]["i"] = i + 1
+		if r.rawBase != nil {
+			bases[i] = sql.NullString{String: strings.ToValidUTF8(string(r.rawBase), "\uFFFD"), Valid: true}
+		}
+	}
+	b, err := recordset(records)
+	return b, pq.Array(bases), err
+}
+
 // update writes rows that exist (and are locked).
 func (t *table) update(ctx context.Context, tx *sqlx.Tx, rows []*row) error {
 	if len(rows) == 0 {
 		return nil
-	}
-	records := make([]map[string]any, len(rows))
-	for i, r := range rows {
-		records[i] = t.record(r)
 	}
 	set := make([]string, 0, len(t.cols))
 	for _, c := range t.cols {
@@ -283,19 +295,20 @@ func (t *table) update(ctx context.Context, tx *sqlx.Tx, rows []*row) error {
 			versions = r.versions, source_updated_at = r.source_updated_at, deleted_at = r.deleted_at,
 			mirrored_at = now(), origin = r.origin,
 			raw = CASE WHEN NOT r.raw_set THEN t.raw
-			      ELSE CASE WHEN r.raw_base IS NULL THEN coalesce(t.raw, '{}'::jsonb)
-			                ELSE r.raw_base || coalesce((SELECT jsonb_object_agg(e.key, e.value)
+			      ELSE CASE WHEN b.raw_base IS NULL THEN coalesce(t.raw, '{}'::jsonb)
+			                ELSE b.raw_base || coalesce((SELECT jsonb_object_agg(e.key, e.value)
 			                                             FROM jsonb_each(t.raw) AS e WHERE r.raw_keep ? e.key), '{}'::jsonb)
 			           END || coalesce(r.raw_over, '{}'::jsonb)
 			      END
-		FROM jsonb_to_recordset($1::jsonb) AS r(%s)
+		FROM json_to_recordset($1::json) AS r(%s)
+		JOIN unnest($2::jsonb[]) WITH ORDINALITY AS b(raw_base, i) ON b.i = r.i
 		WHERE t.source = r.source AND t.store_id = r.store_id AND t.external_id = r.external_id`,
 		t.name, strings.Join(set, ", "), t.recordType())
-	b, err := recordset(records)
+	b, bases, err := t.records(rows)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, query, b); err != nil {
+	if _, err := tx.ExecContext(ctx, query, b, bases); err != nil {
 		return fmt.Errorf("update rows: %w", err)
 	}
 	return nil
@@ -307,25 +320,22 @@ func (t *table) insert(ctx context.Context, tx *sqlx.Tx, rows []*row) (inserted 
 	if len(rows) == 0 {
 		return nil, nil, nil
 	}
-	records := make([]map[string]any, len(rows))
-	for i, r := range rows {
-		records[i] = t.record(r)
-	}
 	query := fmt.Sprintf(`
 		INSERT INTO mirror.%[1]s AS t (source, store_id, external_id, %[2]s,
 			versions, source_updated_at, deleted_at, mirrored_at, origin, raw)
 		SELECT r.source, r.store_id, r.external_id, %[3]s,
 			r.versions, r.source_updated_at, r.deleted_at, now(), r.origin,
-			CASE WHEN r.raw_set THEN coalesce(r.raw_base, '{}'::jsonb) || coalesce(r.raw_over, '{}'::jsonb) END
-		FROM jsonb_to_recordset($1::jsonb) AS r(%[4]s)
+			CASE WHEN r.raw_set THEN coalesce(b.raw_base, '{}'::jsonb) || coalesce(r.raw_over, '{}'::jsonb) END
+		FROM json_to_recordset($1::json) AS r(%[4]s)
+		JOIN unnest($2::jsonb[]) WITH ORDINALITY AS b(raw_base, i) ON b.i = r.i
 		ON CONFLICT (source, store_id, external_id) DO NOTHING
 		RETURNING t.source, t.store_id, t.external_id`,
 		t.name, t.columnNames(""), t.columnNames("r."), t.recordType())
-	b, err := recordset(records)
+	b, bases, err := t.records(rows)
 	if err != nil {
 		return nil, nil, err
 	}
-	rs, err := tx.QueryContext(ctx, query, b)
+	rs, err := tx.QueryContext(ctx, query, b, bases)
 	if err != nil {
 		return nil, nil, fmt.Errorf("insert rows: %w", err)
 	}
@@ -378,7 +388,7 @@ func (t *table) writeDependents(ctx context.Context, tx *sqlx.Tx, rows []*row) e
 		const insertHistory = `
 			INSERT INTO mirror.product_changes (source, store_id, product_external_id, field, old_value, new_value, changed_at, origin)
 			SELECT source, store_id, product_external_id, field, old_value, new_value, changed_at, origin
-			FROM jsonb_to_recordset($1::jsonb) AS r(source text, store_id text, product_external_id text,
+			FROM json_to_recordset($1::json) AS r(source text, store_id text, product_external_id text,
 				field text, old_value text, new_value text, changed_at timestamptz, origin text)`
 		if err := execRecords(ctx, tx, insertHistory, history); err != nil {
 			return fmt.Errorf("record product changes: %w", err)
@@ -388,7 +398,7 @@ func (t *table) writeDependents(ctx context.Context, tx *sqlx.Tx, rows []*row) e
 		const flagRefetch = `
 			INSERT INTO sync.refetch (source, entity, store_id, external_id, reason)
 			SELECT source, entity, store_id, external_id, reason
-			FROM jsonb_to_recordset($1::jsonb) AS r(source text, entity text, store_id text, external_id text, reason text)
+			FROM json_to_recordset($1::json) AS r(source text, entity text, store_id text, external_id text, reason text)
 			ON CONFLICT (source, entity, store_id, external_id) DO UPDATE SET reason = EXCLUDED.reason, flagged_at = now()`
 		if err := execRecords(ctx, tx, flagRefetch, drift); err != nil {
 			return fmt.Errorf("flag drift: %w", err)
@@ -410,13 +420,17 @@ func execRecords(ctx context.Context, tx *sqlx.Tx, query string, records []map[s
 func (c *childTable) replace(ctx context.Context, tx *sqlx.Tx, i int, rows []*row) error {
 	var parents []map[string]any
 	var records []map[string]any
+	replaced := false
 	nested := make([][]map[string]any, len(c.nested))
 	for _, r := range rows {
 		items, ok := r.rewrite[i]
 		if !ok {
 			continue
 		}
-		parents = append(parents, map[string]any{"source": r.key.Source, "store_id": r.key.StoreID, "external_id": r.key.ExternalID})
+		if r.existed { // a parent just inserted has no children to remove
+			parents = append(parents, map[string]any{"source": r.key.Source, "store_id": r.key.StoreID, "external_id": r.key.ExternalID})
+		}
+		replaced = true
 		for j := 0; j < items.Len(); j++ {
 			item := items.Index(j)
 			rec := c.record(r.key, item)
@@ -436,12 +450,15 @@ func (c *childTable) replace(ctx context.Context, tx *sqlx.Tx, i int, rows []*ro
 			}
 		}
 	}
-	if len(parents) == 0 {
+	if !replaced {
 		return nil
 	}
 	for _, table := range append([]childTable{*c}, c.nested...) {
+		if len(parents) == 0 {
+			break
+		}
 		query := fmt.Sprintf(`
-			DELETE FROM mirror.%s AS c USING jsonb_to_recordset($1::jsonb) AS p(source text, store_id text, external_id text)
+			DELETE FROM mirror.%s AS c USING json_to_recordset($1::json) AS p(source text, store_id text, external_id text)
 			WHERE c.source = p.source AND c.store_id = p.store_id AND c.%s = p.external_id`, table.name, c.parent)
 		if err := execRecords(ctx, tx, query, parents); err != nil {
 			return fmt.Errorf("replace %s: %w", table.name, err)
@@ -487,7 +504,7 @@ func (c *childTable) insert(ctx context.Context, tx *sqlx.Tx, top string, record
 	for i := range names {
 		defs[i] = names[i] + " " + types[i]
 	}
-	query := fmt.Sprintf(`INSERT INTO mirror.%s (%s) SELECT %s FROM jsonb_to_recordset($1::jsonb) AS r(%s)`,
+	query := fmt.Sprintf(`INSERT INTO mirror.%s (%s) SELECT %s FROM json_to_recordset($1::json) AS r(%s)`,
 		c.name, strings.Join(names, ", "), strings.Join(names, ", "), strings.Join(defs, ", "))
 	if err := execRecords(ctx, tx, query, records); err != nil {
 		return fmt.Errorf("write %s: %w", c.name, err)

@@ -131,19 +131,23 @@ func (db *DB) FinishFullPass(ctx context.Context, run mirrorsync.Run, storeID st
 	}
 	var deleted int
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Set operations (INTERSECT, EXCEPT) rather than joins: they hash or sort whatever the
+		// statistics say, and the scratch table is never analyzed when it is read.
 		const seenAgain = `
-			DELETE FROM sync.reconcile_misses AS m USING sync.reconcile_seen AS s
-			WHERE s.run_id = $1 AND m.source = $2 AND m.entity = $3 AND m.store_id = s.store_id AND m.external_id = s.external_id`
+			DELETE FROM sync.reconcile_misses AS m
+			USING (SELECT store_id, external_id FROM sync.reconcile_misses WHERE source = $2 AND entity = $3
+			       INTERSECT
+			       SELECT store_id, external_id FROM sync.reconcile_seen WHERE run_id = $1) AS s
+			WHERE m.source = $2 AND m.entity = $3 AND m.store_id = s.store_id AND m.external_id = s.external_id`
 		if _, err := tx.ExecContext(ctx, seenAgain, run.ID, run.Source, run.Entity); err != nil {
 			return fmt.Errorf("clear misses: %w", err)
 		}
 		countMisses := fmt.Sprintf(`
 			INSERT INTO sync.reconcile_misses AS m (source, entity, store_id, external_id, misses, first_missed_at, last_run_id)
-			SELECT t.source, $3, t.store_id, t.external_id, 1, $5, $1
-			FROM mirror.%s AS t
-			WHERE t.source = $2 AND t.store_id = $4 AND t.deleted_at IS NULL
-			  AND NOT EXISTS (SELECT 1 FROM sync.reconcile_seen AS s
-			                  WHERE s.run_id = $1 AND s.store_id = t.store_id AND s.external_id = t.external_id)
+			SELECT $2, $3, x.store_id, x.external_id, 1, $5, $1
+			FROM (SELECT store_id, external_id FROM mirror.%s WHERE source = $2 AND store_id = $4 AND deleted_at IS NULL
+			      EXCEPT
+			      SELECT store_id, external_id FROM sync.reconcile_seen WHERE run_id = $1) AS x
 			ON CONFLICT (source, entity, store_id, external_id)
 			DO UPDATE SET misses = m.misses + 1, last_run_id = EXCLUDED.last_run_id
 			RETURNING m.store_id, m.external_id, m.misses, m.first_missed_at`, t.name)

@@ -199,7 +199,7 @@ func (t *table) recordType() string {
 		parts = append(parts, c.name+" "+c.sqlType)
 	}
 	parts = append(parts, "versions jsonb", "source_updated_at timestamptz", "deleted_at timestamptz",
-		"origin text", "raw_set boolean", "raw_base jsonb", "raw_keep jsonb", "raw_over jsonb")
+		"origin text", "raw_set boolean", "raw_keep jsonb", "raw_over jsonb", "i integer")
 	return strings.Join(parts, ", ")
 }
 
