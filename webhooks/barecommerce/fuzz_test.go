@@ -1,0 +1,49 @@
+package barecommerce_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks/barecommerce"
+)
+
+// FuzzDecode feeds Decode arbitrary bodies, starting from the seed's examples: it must never
+// panic, and what it returns must be either an error or changes the store can apply.
+func FuzzDecode(f *testing.F) {
+	names, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(names) == 0 {
+		f.Fatalf("no fixtures: %v", err)
+	}
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"type":"order.refunded","data":{"id":7,"items":null,"amount":1e400,"refundedAt":""}}`))
+	f.Add([]byte(`{"type":"media.updated","timestamp":"2024-01-15T10:30:00+02:00","data":{"id":"m","size":"12"}}`))
+	s, _ := barecommerce.New(barecommerce.Options{Name: "bc", Secrets: []string{secret}})
+	received := time.Date(2024, 1, 15, 10, 35, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cs, err := s.Decode(mirrorsync.Event{Source: "bc", Body: body, ReceivedAt: received})
+		if err != nil {
+			if cs != nil {
+				t.Errorf("changes %v beside error %v", cs, err)
+			}
+			return
+		}
+		if len(cs) != 1 {
+			t.Fatalf("%d changes without an error, want 1", len(cs))
+		}
+		if err := cs[0].Validate(); err != nil {
+			t.Errorf("invalid change: %v", err)
+		}
+		if !cs[0].Patch || len(cs[0].Raw) == 0 {
+			t.Errorf("change %+v: want a patch with raw", cs[0])
+		}
+	})
+}
