@@ -89,12 +89,14 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound
 }
 
-// GetJSON GETs path (under the base URL) with query, and decodes the JSON answer into v.
+// GetJSON GETs path (under the base URL; escaped, so url.PathEscape any id in it) with query,
+// and decodes the JSON answer into v.
 func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v any) error {
-	u := *c.base
-	u.Path = c.base.Path + path
+	u, err := url.Parse(c.base.String() + path)
+	if err != nil {
+		return fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
+	}
 	u.RawQuery = query.Encode()
-	var err error
 	for attempt := 0; ; attempt++ {
 		var retryAfter time.Duration
 		retryAfter, err = c.get(ctx, u.String(), path, v)
