@@ -268,7 +268,7 @@ func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outc
 		UPDATE sync.webhook_events AS e
 		SET status = u.status, attempts = e.attempts + 1, last_error = u.last_error, due_at = u.due_at,
 		    applied_at = CASE WHEN u.status IN ('applied', 'ignored') THEN now() ELSE e.applied_at END
-		FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, status text, last_error text, due_at timestamptz)
+		FROM json_to_recordset($1::json) AS u(id bigint, status text, last_error text, due_at timestamptz)
 		WHERE e.id = u.id`
 	if err := execRecords(ctx, tx, update, records); err != nil {
 		return fmt.Errorf("record event outcomes: %w", err)

@@ -1,0 +1,46 @@
+# storemirror. `make run` and `make test` need nothing running: scripts/pg starts a throwaway
+# PostgreSQL (installing the Debian package if it is missing) unless STOREMIRROR_DATABASE_URL is set.
+
+GO      ?= go
+BIN     := bin/storemirror
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CONFIG  ?= config.example.yaml
+
+.PHONY: build run test bench lint demo check-config fuzz clean
+
+build:
+	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/storemirror
+
+# Build, start PostgreSQL if needed, migrate, and run the daemon with config.example.yaml and the
+# development secrets of dev.env. Ctrl-C stops the daemon and the throwaway database.
+run: build
+	@set -a; . ./dev.env; set +a; scripts/pg run scripts/run-dev $(BIN) $(CONFIG)
+
+# The whole suite against a real PostgreSQL (fsync off: the data is thrown away).
+test:
+	PG_FAST=1 scripts/pg run $(GO) test -count=1 -timeout 20m ./...
+
+# Benchmarks (durable PostgreSQL settings): webhook apply rates and the reconcile pass.
+bench:
+	scripts/pg run $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+
+# Post one signed sample of each provider to the daemon `make run` started, and print the rows.
+demo:
+	@set -a; . ./dev.env; set +a; $(GO) run ./cmd/storemirror-demo
+
+check-config: build
+	@set -a; . ./dev.env; set +a; STOREMIRROR_DATABASE_URL=$${STOREMIRROR_DATABASE_URL:-postgres://localhost/storemirror} $(BIN) check-config --config $(CONFIG)
+
+# Run each decoder's fuzz target for a while (FUZZTIME=30s each by default).
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in bamboo stickyio barecommerce canonical backinstock; do \
+		$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./webhooks/$$pkg/ || exit 1; \
+	done
+
+clean:
+	rm -rf bin

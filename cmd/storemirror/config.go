@@ -1,0 +1,456 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is storemirror's configuration (CONTRACT §2).
+type Config struct {
+	Database        DatabaseConfig `yaml:"database"`
+	HTTP            HTTPConfig     `yaml:"http"`
+	ShutdownTimeout Duration       `yaml:"shutdown_timeout"`
+	Admin           AdminConfig    `yaml:"admin"`
+	Log             LogConfig      `yaml:"log"`
+	Inbox           InboxConfig    `yaml:"inbox"`
+	Sources         []SourceConfig `yaml:"sources"`
+}
+
+// DatabaseConfig is the database section.
+type DatabaseConfig struct {
+	URL         string `yaml:"url"`
+	AutoMigrate bool   `yaml:"auto_migrate"`
+	MaxConns    int    `yaml:"max_conns"`
+}
+
+// HTTPConfig is the http section.
+type HTTPConfig struct {
+	Listen       string `yaml:"listen"`
+	MaxBodyBytes int64  `yaml:"max_body_bytes"`
+}
+
+// AdminConfig is the admin section.
+type AdminConfig struct {
+	Token string `yaml:"token"`
+}
+
+// LogConfig is the log section.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// InboxConfig is the inbox section.
+type InboxConfig struct {
+	Workers     int      `yaml:"workers"`
+	BatchSize   int      `yaml:"batch_size"`
+	MaxAttempts int      `yaml:"max_attempts"`
+	Retention   Duration `yaml:"retention"`
+}
+
+// SourceConfig is one configured source.
+type SourceConfig struct {
+	Name      string          `yaml:"name"`
+	Kind      string          `yaml:"kind"`
+	Secrets   []string        `yaml:"secrets"`
+	StoreIDs  []string        `yaml:"store_ids"`
+	API       *APIConfig      `yaml:"api"`
+	Reconcile ReconcileConfig `yaml:"reconcile"`
+}
+
+// APIConfig is what the reconciler pulls from a source.
+type APIConfig struct {
+	BaseURL           string   `yaml:"base_url"`
+	Username          string   `yaml:"username"`
+	Password          string   `yaml:"password"`
+	Token             string   `yaml:"token"`
+	StoreID           string   `yaml:"store_id"`
+	RequestsPerSecond float64  `yaml:"requests_per_second"`
+	Timeout           Duration `yaml:"timeout"`
+	PageSize          int      `yaml:"page_size"`
+}
+
+// ReconcileConfig schedules the reconciler's passes.
+type ReconcileConfig struct {
+	Schedule     string   `yaml:"schedule"`
+	FullSchedule string   `yaml:"full_schedule"`
+	Overlap      Duration `yaml:"overlap"`
+}
+
+// Enabled reports whether the source has an API to pull: an api section with a base_url (an
+// api whose base_url comes from an unset variable is off).
+func (s SourceConfig) Enabled() bool { return s.API != nil && s.API.BaseURL != "" }
+
+// The source kinds.
+const (
+	KindBamboo       = "bamboo"
+	KindStickyIO     = "stickyio"
+	KindBareCommerce = "barecommerce"
+	KindCanonical    = "canonical"
+	KindBackInStock  = "backinstock"
+)
+
+var kinds = []string{KindBamboo, KindStickyIO, KindBareCommerce, KindCanonical, KindBackInStock}
+
+// Duration is a time.Duration written in Go syntax (5m, 720h).
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("not a duration (use Go syntax: 30s, 5m, 720h): %q", n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// DefaultConfig returns the configuration with every default set.
+func DefaultConfig() Config {
+	return Config{
+		Database:        DatabaseConfig{AutoMigrate: true, MaxConns: 20},
+		HTTP:            HTTPConfig{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
+		ShutdownTimeout: Duration(15 * time.Second),
+		Log:             LogConfig{Level: "info", Format: "json"},
+		Inbox:           InboxConfig{Workers: 4, BatchSize: 100, MaxAttempts: 10, Retention: Duration(720 * time.Hour)},
+	}
+}
+
+func defaultSource(s *SourceConfig) {
+	if s.API != nil {
+		if s.API.RequestsPerSecond == 0 {
+			s.API.RequestsPerSecond = 1
+		}
+		if s.API.Timeout == 0 {
+			s.API.Timeout = Duration(30 * time.Second)
+		}
+	}
+	if s.Reconcile.Overlap == 0 {
+		s.Reconcile.Overlap = Duration(10 * time.Minute)
+	}
+}
+
+// Problem is one thing wrong with a configuration, at a YAML path.
+type Problem struct {
+	Path string
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Path == "" {
+		return p.Msg
+	}
+	return p.Path + ": " + p.Msg
+}
+
+// Problems is every problem found in a configuration.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// LoadConfig reads the configuration at path: defaults, then the file with ${VAR} expanded from
+// the environment, decoded strictly (unknown keys are problems), then validated.
+func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(b, env)
+}
+
+// ParseConfig is LoadConfig for a configuration already read.
+func ParseConfig(b []byte, env func(string) (string, bool)) (Config, error) {
+	cfg := DefaultConfig()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return cfg, Problems{{Msg: "not valid YAML: " + err.Error()}}
+	}
+	if len(doc.Content) == 0 {
+		return cfg, Problems{{Msg: "the configuration is empty"}}
+	}
+	root := doc.Content[0]
+	unset := map[string]bool{}
+	expandNode(root, env, unset)
+	problems := unknownKeys(root, reflect.TypeOf(cfg), "")
+	if len(problems) > 0 {
+		return cfg, problems
+	}
+	if err := root.Decode(&cfg); err != nil {
+		return cfg, Problems{{Msg: decodeMessage(err)}}
+	}
+	for i := range cfg.Sources {
+		defaultSource(&cfg.Sources[i])
+	}
+	if problems := cfg.Validate(unset); len(problems) > 0 {
+		return cfg, problems
+	}
+	return cfg, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandNode replaces ${VAR} in every scalar value (never in keys) and notes the variables
+// that were not set, so that a problem can say which one to set.
+func expandNode(n *yaml.Node, env func(string) (string, bool), unset map[string]bool) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			v, ok := env(name)
+			if !ok || v == "" {
+				unset[name] = true
+			}
+			return v
+		})
+	case yaml.MappingNode:
+		for i := 1; i < len(n.Content); i += 2 {
+			expandNode(n.Content[i], env, unset)
+		}
+	default:
+		for _, c := range n.Content {
+			expandNode(c, env, unset)
+		}
+	}
+}
+
+// unknownKeys reports mapping keys that name no field of t, with their YAML paths.
+func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out Problems
+	switch {
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
+				fields[name] = t.Field(i).Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			ft, ok := fields[key]
+			if !ok {
+				out = append(out, Problem{join(path, key), "unknown key"})
+				continue
+			}
+			out = append(out, unknownKeys(n.Content[i+1], ft, join(path, key))...)
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, c := range n.Content {
+			out = append(out, unknownKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
+		}
+	}
+	return out
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// decodeMessage shortens yaml.v3's type errors ("line 3: cannot unmarshal !!str `x` into int").
+func decodeMessage(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return strings.Join(te.Errors, "; ")
+	}
+	return err.Error()
+}
+
+var sourceName = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// Validate returns every problem in cfg, each with its YAML path. unset names the environment
+// variables the file referred to that were not set.
+func (cfg Config) Validate(unset map[string]bool) Problems {
+	v := &validator{unset: unset}
+	if cfg.Database.URL == "" {
+		v.add("database.url", "required%s", v.hint())
+	} else if u, err := url.Parse(cfg.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		v.add("database.url", "must be a postgres:// URL")
+	}
+	if cfg.Database.MaxConns < 2 {
+		v.add("database.max_conns", "must be at least 2")
+	}
+	if _, _, err := net.SplitHostPort(cfg.HTTP.Listen); err != nil {
+		v.add("http.listen", "must be host:port (127.0.0.1:8080)")
+	}
+	if cfg.HTTP.MaxBodyBytes <= 0 {
+		v.add("http.max_body_bytes", "must be positive")
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		v.add("shutdown_timeout", "must be positive")
+	}
+	if t := cfg.Admin.Token; t != "" && len(t) < 16 {
+		v.add("admin.token", "must be at least 16 characters (or empty to disable the admin API)")
+	}
+	if !oneOf(cfg.Log.Level, "debug", "info", "warn", "error") {
+		v.add("log.level", "must be debug, info, warn or error")
+	}
+	if !oneOf(cfg.Log.Format, "json", "text") {
+		v.add("log.format", "must be json or text")
+	}
+	if cfg.Inbox.Workers < 1 {
+		v.add("inbox.workers", "must be at least 1")
+	}
+	if cfg.Inbox.BatchSize < 1 {
+		v.add("inbox.batch_size", "must be at least 1")
+	}
+	if cfg.Inbox.MaxAttempts < 1 {
+		v.add("inbox.max_attempts", "must be at least 1")
+	}
+	if cfg.Inbox.Retention < 0 {
+		v.add("inbox.retention", "must not be negative (0 keeps events forever)")
+	}
+	if len(cfg.Sources) == 0 {
+		v.add("sources", "at least one source is required")
+	}
+	names := map[string]int{}
+	for i, s := range cfg.Sources {
+		p := fmt.Sprintf("sources[%d]", i)
+		if j, dup := names[s.Name]; dup {
+			v.add(p+".name", "%q is already the name of sources[%d]", s.Name, j)
+		}
+		names[s.Name] = i
+		v.source(p, s)
+	}
+	return v.problems
+}
+
+type validator struct {
+	problems Problems
+	unset    map[string]bool
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.problems = append(v.problems, Problem{path, fmt.Sprintf(format, args...)})
+}
+
+// hint names the unset environment variables, when some were referred to.
+func (v *validator) hint() string {
+	if len(v.unset) == 0 {
+		return ""
+	}
+	var names []string
+	for n := range v.unset {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return fmt.Sprintf(" (unset environment variables: %s)", strings.Join(names, ", "))
+}
+
+func (v *validator) source(p string, s SourceConfig) {
+	if !sourceName.MatchString(s.Name) {
+		v.add(p+".name", "must match [a-z0-9-]+ (it appears in URLs and in every mirror row)")
+	}
+	if !oneOf(s.Kind, kinds...) {
+		v.add(p+".kind", "must be one of %s", strings.Join(kinds, ", "))
+	}
+	if len(s.Secrets) == 0 {
+		v.add(p+".secrets", "at least one secret is required")
+	}
+	for j, secret := range s.Secrets {
+		sp := fmt.Sprintf("%s.secrets[%d]", p, j)
+		switch {
+		case secret == "":
+			v.add(sp, "empty%s", v.hint())
+		case s.Kind == KindStickyIO && len(secret) != 32:
+			v.add(sp, "a sticky.io key phrase is exactly 32 characters (this one has %d)", len(secret))
+		case s.Kind == KindBamboo && strings.HasPrefix(secret, "whsec_"):
+			if key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_")); err != nil || len(key) == 0 {
+				v.add(sp, "a Svix secret is whsec_ followed by base64")
+			}
+		}
+	}
+	if len(s.StoreIDs) > 0 && s.Kind != KindCanonical {
+		v.add(p+".store_ids", "only the canonical kind resolves stores")
+	}
+	if s.API != nil {
+		v.api(p+".api", s)
+	}
+	v.schedule(p+".reconcile.schedule", s.Reconcile.Schedule, s)
+	v.schedule(p+".reconcile.full_schedule", s.Reconcile.FullSchedule, s)
+	if s.Reconcile.Overlap < 0 {
+		v.add(p+".reconcile.overlap", "must not be negative")
+	}
+}
+
+func (v *validator) api(p string, s SourceConfig) {
+	a := s.API
+	if s.Kind == KindCanonical {
+		v.add(p, "the canonical kind has no API to pull")
+		return
+	}
+	if a.BaseURL == "" {
+		return // off (e.g. its variable is unset)
+	}
+	if u, err := url.Parse(a.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.add(p+".base_url", "must be an http(s) URL")
+	}
+	switch s.Kind {
+	case KindBamboo, KindStickyIO:
+		if a.Username == "" || a.Password == "" {
+			v.add(p, "%s uses HTTP Basic: username and password are required%s", s.Kind, v.hint())
+		}
+	case KindBackInStock:
+		if a.Username == "" {
+			v.add(p+".username", "the Back in Stock API token is required%s", v.hint())
+		}
+	case KindBareCommerce:
+		if a.Token == "" {
+			v.add(p+".token", "a bearer token is required%s", v.hint())
+		}
+		if a.StoreID == "" {
+			v.add(p+".store_id", "the store to pull is required")
+		}
+	}
+	if a.RequestsPerSecond <= 0 {
+		v.add(p+".requests_per_second", "must be positive")
+	}
+	if a.Timeout <= 0 {
+		v.add(p+".timeout", "must be positive")
+	}
+	if a.PageSize < 0 {
+		v.add(p+".page_size", "must not be negative (0: the provider's default)")
+	}
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (v *validator) schedule(p, spec string, s SourceConfig) {
+	if spec == "" {
+		return
+	}
+	if !s.Enabled() && s.Kind == KindCanonical {
+		v.add(p, "the canonical kind has nothing to reconcile")
+		return
+	}
+	if _, err := cronParser.Parse(spec); err != nil {
+		v.add(p, "not a cron schedule: %v", err)
+	}
+}
+
+func oneOf(s string, options ...string) bool { return slices.Contains(options, s) }
