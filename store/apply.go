@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -215,28 +214,46 @@ func decodeVersions(b []byte, into map[string]fieldVersion) error {
 	return nil
 }
 
-// record is a row as one element of the jsonb_to_recordset the writes take.
-func (t *table) record(r *row) map[string]any {
-	m := make(map[string]any, len(t.cols)+9)
-	m["source"], m["store_id"], m["external_id"] = r.key.Source, r.key.StoreID, r.key.ExternalID
-	for _, c := range t.cols {
-		_, v := present(r.entity.Field(c.field))
-		m[c.name] = cleanText(v)
+// parentColumns lays rows of t out for a bulk write: the key, every column, and the
+// bookkeeping (versions, raw and how to merge it).
+func (t *table) parentColumns(rows []*row) *columns {
+	defs := []string{"source text", "store_id text", "external_id text"}
+	for _, col := range t.cols {
+		defs = append(defs, col.name+" "+col.sqlType)
 	}
-	versions := make(map[string]string, len(r.versions))
-	for k, v := range r.versions {
-		versions[k] = v.String()
+	defs = append(defs, "versions jsonb", "source_updated_at timestamptz", "deleted_at timestamptz", "origin text",
+		"raw_set boolean", "raw_base jsonb", "raw_keep jsonb", "raw_over jsonb")
+	c := newColumns(len(rows), defs...)
+	for _, r := range rows {
+		c.set("source", r.key.Source)
+		c.set("store_id", r.key.StoreID)
+		c.set("external_id", r.key.ExternalID)
+		for _, col := range t.cols {
+			_, v := present(r.entity.Field(col.field))
+			c.set(col.name, v)
+		}
+		versions := make(map[string]string, len(r.versions))
+		for k, v := range r.versions {
+			versions[k] = v.String()
+		}
+		c.set("versions", versions)
+		c.set("source_updated_at", r.updatedAt)
+		_, deleted := r.deletedAt.Present()
+		c.set("deleted_at", deleted)
+		c.set("origin", string(r.origin))
+		c.set("raw_set", r.rawSet)
+		c.set("raw_base", r.rawBase)
+		var keep, over any
+		if r.rawKeep != nil {
+			keep = r.rawKeep
+		}
+		if r.rawOver != nil {
+			over = r.rawOver
+		}
+		c.set("raw_keep", keep)
+		c.set("raw_over", over)
 	}
-	m["versions"] = versions
-	m["source_updated_at"] = nullTime(r.updatedAt)
-	_, m["deleted_at"] = r.deletedAt.Present()
-	m["origin"] = string(r.origin)
-	m["raw_set"] = r.rawSet
-	m["raw_keep"] = r.rawKeep
-	if r.rawOver != nil {
-		m["raw_over"] = r.rawOver
-	}
-	return m
+	return c
 }
 
 // cleanText drops NUL characters, which PostgreSQL text cannot hold.
@@ -247,68 +264,32 @@ func cleanText(v any) any {
 	return v
 }
 
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return toMicros(t)
-}
-
-func recordset(records []map[string]any) ([]byte, error) {
-	b, err := json.Marshal(records)
-	if err != nil {
-		return nil, fmt.Errorf("encode rows: %w", err)
-	}
-	return b, nil
-}
-
-// records encodes rows for the writes: their columns as one JSON array (for json_to_recordset)
-// and their raw snapshots as a jsonb[] beside it, matched by position ("i"). Provider objects are
-// large; parsed once as jsonb elements they cost a fraction of what they cost nested in the JSON.
-func (t *table) records(rows []*row) ([]byte, any, error) {
-	records := make([]map[string]any, len(rows))
-	bases := make([]sql.NullString, len(rows))
-	for i, r := range rows {
-		records[i] = t.record(r)
-		records[i]["i"] = i + 1
-		if r.rawBase != nil {
-			bases[i] = sql.NullString{String: strings.ToValidUTF8(string(r.rawBase), "\uFFFD"), Valid: true}
-		}
-	}
-	b, err := recordset(records)
-	return b, pq.Array(bases), err
-}
-
 // update writes rows that exist (and are locked).
 func (t *table) update(ctx context.Context, tx *sqlx.Tx, rows []*row) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	c := t.parentColumns(rows)
 	set := make([]string, 0, len(t.cols))
-	for _, c := range t.cols {
-		set = append(set, c.name+" = r."+c.name)
+	for i, col := range t.cols {
+		set = append(set, col.name+" = "+c.ref("u.", i+3))
 	}
 	// raw (see mergeRaw): a newer snapshot replaces it, keeping the stored keys patched after
 	// that snapshot; the keys partial events won are set over it.
 	query := fmt.Sprintf(`
 		UPDATE mirror.%s AS t SET %s,
-			versions = r.versions, source_updated_at = r.source_updated_at, deleted_at = r.deleted_at,
-			mirrored_at = now(), origin = r.origin,
-			raw = CASE WHEN NOT r.raw_set THEN t.raw
-			      ELSE CASE WHEN b.raw_base IS NULL THEN coalesce(t.raw, '{}'::jsonb)
-			                ELSE b.raw_base || coalesce((SELECT jsonb_object_agg(e.key, e.value)
-			                                             FROM jsonb_each(t.raw) AS e WHERE r.raw_keep ? e.key), '{}'::jsonb)
-			           END || coalesce(r.raw_over, '{}'::jsonb)
+			versions = u.versions::jsonb, source_updated_at = u.source_updated_at::timestamptz,
+			deleted_at = u.deleted_at::timestamptz, mirrored_at = now(), origin = u.origin,
+			raw = CASE WHEN NOT u.raw_set::boolean THEN t.raw
+			      ELSE CASE WHEN u.raw_base IS NULL THEN coalesce(t.raw, '{}'::jsonb)
+			                ELSE u.raw_base::jsonb || coalesce((SELECT jsonb_object_agg(e.key, e.value)
+			                                             FROM jsonb_each(t.raw) AS e WHERE u.raw_keep::jsonb ? e.key), '{}'::jsonb)
+			           END || coalesce(u.raw_over::jsonb, '{}'::jsonb)
 			      END
-		FROM json_to_recordset($1::json) AS r(%s)
-		JOIN unnest($2::jsonb[]) WITH ORDINALITY AS b(raw_base, i) ON b.i = r.i
-		WHERE t.source = r.source AND t.store_id = r.store_id AND t.external_id = r.external_id`,
-		t.name, strings.Join(set, ", "), t.recordType())
-	b, bases, err := t.records(rows)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, query, b, bases); err != nil {
+		FROM %s
+		WHERE t.source = u.source AND t.store_id = u.store_id AND t.external_id = u.external_id`,
+		t.name, strings.Join(set, ", "), c.from(1))
+	if _, err := tx.ExecContext(ctx, query, c.args()...); err != nil {
 		return fmt.Errorf("update rows: %w", err)
 	}
 	return nil
@@ -320,22 +301,22 @@ func (t *table) insert(ctx context.Context, tx *sqlx.Tx, rows []*row) (inserted 
 	if len(rows) == 0 {
 		return nil, nil, nil
 	}
+	c := t.parentColumns(rows)
+	values := make([]string, 0, len(t.cols)+3)
+	for i := 0; i < len(t.cols)+3; i++ {
+		values = append(values, c.ref("u.", i))
+	}
 	query := fmt.Sprintf(`
-		INSERT INTO mirror.%[1]s AS t (source, store_id, external_id, %[2]s,
+		INSERT INTO mirror.%s AS t (source, store_id, external_id, %s,
 			versions, source_updated_at, deleted_at, mirrored_at, origin, raw)
-		SELECT r.source, r.store_id, r.external_id, %[3]s,
-			r.versions, r.source_updated_at, r.deleted_at, now(), r.origin,
-			CASE WHEN r.raw_set THEN coalesce(b.raw_base, '{}'::jsonb) || coalesce(r.raw_over, '{}'::jsonb) END
-		FROM json_to_recordset($1::json) AS r(%[4]s)
-		JOIN unnest($2::jsonb[]) WITH ORDINALITY AS b(raw_base, i) ON b.i = r.i
+		SELECT %s,
+			u.versions::jsonb, u.source_updated_at::timestamptz, u.deleted_at::timestamptz, now(), u.origin,
+			CASE WHEN u.raw_set::boolean THEN coalesce(u.raw_base::jsonb, '{}'::jsonb) || coalesce(u.raw_over::jsonb, '{}'::jsonb) END
+		FROM %s
 		ON CONFLICT (source, store_id, external_id) DO NOTHING
 		RETURNING t.source, t.store_id, t.external_id`,
-		t.name, t.columnNames(""), t.columnNames("r."), t.recordType())
-	b, bases, err := t.records(rows)
-	if err != nil {
-		return nil, nil, err
-	}
-	rs, err := tx.QueryContext(ctx, query, b, bases)
+		t.name, t.columnNames(""), strings.Join(values, ", "), c.from(1))
+	rs, err := tx.QueryContext(ctx, query, c.args()...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("insert rows: %w", err)
 	}
@@ -369,83 +350,76 @@ func (t *table) writeDependents(ctx context.Context, tx *sqlx.Tx, rows []*row) e
 			return err
 		}
 	}
-	var history, drift []map[string]any
+	history := newColumns(0, "source text", "store_id text", "product_external_id text", "field text",
+		"old_value text", "new_value text", "changed_at timestamptz", "origin text")
+	drift := newColumns(0, "source text", "entity text", "store_id text", "external_id text", "reason text")
 	for _, r := range rows {
 		for _, h := range r.history {
-			history = append(history, map[string]any{
-				"source": r.key.Source, "store_id": r.key.StoreID, "product_external_id": r.key.ExternalID,
-				"field": h.field, "old_value": h.old, "new_value": h.new, "changed_at": h.changedAt, "origin": h.provenance,
-			})
+			history.set("source", r.key.Source)
+			history.set("store_id", r.key.StoreID)
+			history.set("product_external_id", r.key.ExternalID)
+			history.set("field", h.field)
+			history.set("old_value", h.old)
+			history.set("new_value", h.new)
+			history.set("changed_at", h.changedAt)
+			history.set("origin", string(h.provenance))
 		}
 		if len(r.driftFields) > 0 {
-			drift = append(drift, map[string]any{
-				"source": r.key.Source, "entity": t.name, "store_id": r.key.StoreID, "external_id": r.key.ExternalID,
-				"reason": "drift: " + strings.Join(r.driftFields, ", "),
-			})
+			drift.set("source", r.key.Source)
+			drift.set("entity", t.name)
+			drift.set("store_id", r.key.StoreID)
+			drift.set("external_id", r.key.ExternalID)
+			drift.set("reason", "drift: "+strings.Join(r.driftFields, ", "))
 		}
 	}
-	if len(history) > 0 {
-		const insertHistory = `
-			INSERT INTO mirror.product_changes (source, store_id, product_external_id, field, old_value, new_value, changed_at, origin)
-			SELECT source, store_id, product_external_id, field, old_value, new_value, changed_at, origin
-			FROM json_to_recordset($1::json) AS r(source text, store_id text, product_external_id text,
-				field text, old_value text, new_value text, changed_at timestamptz, origin text)`
-		if err := execRecords(ctx, tx, insertHistory, history); err != nil {
+	if history.len() > 0 {
+		query := `INSERT INTO mirror.product_changes (source, store_id, product_external_id, field, old_value, new_value, changed_at, origin)
+			SELECT ` + history.selectList("u.") + ` FROM ` + history.from(1)
+		if _, err := tx.ExecContext(ctx, query, history.args()...); err != nil {
 			return fmt.Errorf("record product changes: %w", err)
 		}
 	}
-	if len(drift) > 0 {
-		const flagRefetch = `
-			INSERT INTO sync.refetch (source, entity, store_id, external_id, reason)
-			SELECT source, entity, store_id, external_id, reason
-			FROM json_to_recordset($1::json) AS r(source text, entity text, store_id text, external_id text, reason text)
+	if drift.len() > 0 {
+		query := `INSERT INTO sync.refetch (source, entity, store_id, external_id, reason)
+			SELECT ` + drift.selectList("u.") + ` FROM ` + drift.from(1) + `
 			ON CONFLICT (source, entity, store_id, external_id) DO UPDATE SET reason = EXCLUDED.reason, flagged_at = now()`
-		if err := execRecords(ctx, tx, flagRefetch, drift); err != nil {
+		if _, err := tx.ExecContext(ctx, query, drift.args()...); err != nil {
 			return fmt.Errorf("flag drift: %w", err)
 		}
 	}
 	return nil
 }
 
-func execRecords(ctx context.Context, tx *sqlx.Tx, query string, records []map[string]any) error {
-	b, err := recordset(records)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, query, b)
-	return err
-}
-
 // replace rewrites child table i (and its nested tables) for the rows whose collection changed.
 func (c *childTable) replace(ctx context.Context, tx *sqlx.Tx, i int, rows []*row) error {
-	var parents []map[string]any
-	var records []map[string]any
+	parents := newColumns(0, "source text", "store_id text", "external_id text")
+	records := c.columns(c.parent, "")
+	nested := make([]*columns, len(c.nested))
+	for n, nc := range c.nested {
+		nested[n] = nc.columns(c.parent, nc.parentIndex)
+	}
 	replaced := false
-	nested := make([][]map[string]any, len(c.nested))
 	for _, r := range rows {
 		items, ok := r.rewrite[i]
 		if !ok {
 			continue
 		}
-		if r.existed { // a parent just inserted has no children to remove
-			parents = append(parents, map[string]any{"source": r.key.Source, "store_id": r.key.StoreID, "external_id": r.key.ExternalID})
-		}
 		replaced = true
+		if r.existed { // a parent just inserted has no children to remove
+			parents.set("source", r.key.Source)
+			parents.set("store_id", r.key.StoreID)
+			parents.set("external_id", r.key.ExternalID)
+		}
 		for j := 0; j < items.Len(); j++ {
 			item := items.Index(j)
-			rec := c.record(r.key, item)
-			rec[c.parent] = r.key.ExternalID
-			rec[c.index] = c.base + j
-			records = append(records, rec)
+			c.addRow(records, r.key, item, c.parent, r.key.ExternalID, c.base+j)
 			for n, nc := range c.nested {
 				subs := item.Field(nc.field)
 				for s := 0; s < subs.Len(); s++ {
-					sub := nc.record(r.key, subs.Index(s))
-					sub[c.parent] = r.key.ExternalID // the top parent, by which the rows are replaced
-					sub[nc.parentIndex] = c.base + j
-					sub[nc.parent] = item.Field(c.idField).Interface()
-					sub[nc.index] = nc.base + s
-					nested[n] = append(nested[n], sub)
+					// Nested rows carry the top parent (by which they are replaced) and their parent's index.
+					nested[n].set(c.parent, r.key.ExternalID)
+					nested[n].set(nc.parentIndex, c.base+j)
+					nc.addRow(nested[n], r.key, subs.Index(s), nc.parent, item.Field(c.idField).Interface(), nc.base+s)
 				}
 			}
 		}
@@ -453,60 +427,59 @@ func (c *childTable) replace(ctx context.Context, tx *sqlx.Tx, i int, rows []*ro
 	if !replaced {
 		return nil
 	}
-	for _, table := range append([]childTable{*c}, c.nested...) {
-		if len(parents) == 0 {
-			break
-		}
-		query := fmt.Sprintf(`
-			DELETE FROM mirror.%s AS c USING json_to_recordset($1::json) AS p(source text, store_id text, external_id text)
-			WHERE c.source = p.source AND c.store_id = p.store_id AND c.%s = p.external_id`, table.name, c.parent)
-		if err := execRecords(ctx, tx, query, parents); err != nil {
-			return fmt.Errorf("replace %s: %w", table.name, err)
+	if parents.len() > 0 {
+		for _, table := range append([]childTable{*c}, c.nested...) {
+			query := fmt.Sprintf(`DELETE FROM mirror.%s AS c USING %s
+				WHERE c.source = u.source AND c.store_id = u.store_id AND c.%s = u.external_id`, table.name, parents.from(1), c.parent)
+			if _, err := tx.ExecContext(ctx, query, parents.args()...); err != nil {
+				return fmt.Errorf("replace %s: %w", table.name, err)
+			}
 		}
 	}
-	if err := c.insert(ctx, tx, c.parent, records); err != nil {
+	if err := c.write(ctx, tx, records); err != nil {
 		return err
 	}
 	for n := range c.nested {
-		if err := c.nested[n].insert(ctx, tx, c.parent, nested[n]); err != nil {
+		if err := c.nested[n].write(ctx, tx, nested[n]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// record is one child item's columns; the caller adds its parent and index columns.
-func (c *childTable) record(key mirrorsync.Key, item reflect.Value) map[string]any {
-	m := make(map[string]any, len(c.cols)+6)
-	m["source"], m["store_id"] = key.Source, key.StoreID
-	for _, col := range c.cols {
-		m[col.name] = cleanText(item.Field(col.field).Interface())
+// columns lays out rows of c: the key and parent columns, its own columns; top and topIndex
+// name the top parent's columns that nested rows carry too.
+func (c *childTable) columns(top, topIndex string) *columns {
+	defs := []string{"source text", "store_id text"}
+	if topIndex != "" {
+		defs = append(defs, top+" text", topIndex+" integer")
 	}
-	return m
+	defs = append(defs, c.parent+" text", c.index+" integer")
+	for _, col := range c.cols {
+		defs = append(defs, col.name+" "+col.sqlType)
+	}
+	return newColumns(0, defs...)
 }
 
-// insert writes child rows; top is the column holding the top parent's id.
-func (c *childTable) insert(ctx context.Context, tx *sqlx.Tx, top string, records []map[string]any) error {
-	if len(records) == 0 {
+// addRow appends one child item: its key, parent, index and columns.
+func (c *childTable) addRow(cols *columns, key mirrorsync.Key, item reflect.Value, parent string, parentID any, index int) {
+	cols.set("source", key.Source)
+	cols.set("store_id", key.StoreID)
+	cols.set(parent, parentID)
+	cols.set(c.index, index)
+	for _, col := range c.cols {
+		cols.set(col.name, item.Field(col.field).Interface())
+	}
+}
+
+// write inserts the child rows laid out in cols.
+func (c *childTable) write(ctx context.Context, tx *sqlx.Tx, cols *columns) error {
+	if cols.len() == 0 {
 		return nil
 	}
-	names := []string{"source", "store_id", c.parent, c.index}
-	types := []string{"text", "text", "text", "integer"}
-	if c.parentIndex != "" {
-		names = append(names, top, c.parentIndex)
-		types = append(types, "text", "integer")
-	}
-	for _, col := range c.cols {
-		names = append(names, col.name)
-		types = append(types, col.sqlType)
-	}
-	defs := make([]string, len(names))
-	for i := range names {
-		defs[i] = names[i] + " " + types[i]
-	}
-	query := fmt.Sprintf(`INSERT INTO mirror.%s (%s) SELECT %s FROM json_to_recordset($1::json) AS r(%s)`,
-		c.name, strings.Join(names, ", "), strings.Join(names, ", "), strings.Join(defs, ", "))
-	if err := execRecords(ctx, tx, query, records); err != nil {
+	query := fmt.Sprintf(`INSERT INTO mirror.%s (%s) SELECT %s FROM %s`,
+		c.name, strings.Join(cols.names, ", "), cols.selectList("u."), cols.from(1))
+	if _, err := tx.ExecContext(ctx, query, cols.args()...); err != nil {
 		return fmt.Errorf("write %s: %w", c.name, err)
 	}
 	return nil

@@ -252,25 +252,28 @@ func applyOne(ctx context.Context, tx *sqlx.Tx, origin mirrorsync.Origin, change
 }
 
 func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outcome, evs []storedEvent, policy mirrorsync.RetryPolicy) error {
-	records := make([]map[string]any, len(outcomes))
+	c := newColumns(len(outcomes), "id bigint", "status text", "last_error text", "due_at timestamptz")
 	now := time.Now()
 	for i, o := range outcomes {
-		rec := map[string]any{"id": o.EventID, "status": o.Status, "last_error": nil, "due_at": nil}
+		c.set("id", o.EventID)
+		c.set("status", o.Status)
+		var lastError, due any
 		if o.Err != nil {
-			rec["last_error"] = cleanID(o.Err.Error())
+			lastError = cleanID(o.Err.Error())
 		}
 		if o.Retry && policy.Backoff != nil {
-			rec["due_at"] = now.Add(policy.Backoff(evs[i].attempts + 1))
+			due = now.Add(policy.Backoff(evs[i].attempts + 1))
 		}
-		records[i] = rec
+		c.set("last_error", lastError)
+		c.set("due_at", due)
 	}
-	const update = `
+	query := `
 		UPDATE sync.webhook_events AS e
-		SET status = u.status, attempts = e.attempts + 1, last_error = u.last_error, due_at = u.due_at,
+		SET status = u.status, attempts = e.attempts + 1, last_error = u.last_error, due_at = u.due_at::timestamptz,
 		    applied_at = CASE WHEN u.status IN ('applied', 'ignored') THEN now() ELSE e.applied_at END
-		FROM json_to_recordset($1::json) AS u(id bigint, status text, last_error text, due_at timestamptz)
-		WHERE e.id = u.id`
-	if err := execRecords(ctx, tx, update, records); err != nil {
+		FROM ` + c.from(1) + `
+		WHERE e.id = u.id::bigint`
+	if _, err := tx.ExecContext(ctx, query, c.args()...); err != nil {
 		return fmt.Errorf("record event outcomes: %w", err)
 	}
 	return nil

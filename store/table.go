@@ -192,17 +192,6 @@ func sqlTypeOf(t reflect.Type) (string, error) {
 	return "", fmt.Errorf("no column type for %s", t)
 }
 
-// recordType is the column list of a jsonb_to_recordset for rows of t.
-func (t *table) recordType() string {
-	parts := []string{"source text", "store_id text", "external_id text"}
-	for _, c := range t.cols {
-		parts = append(parts, c.name+" "+c.sqlType)
-	}
-	parts = append(parts, "versions jsonb", "source_updated_at timestamptz", "deleted_at timestamptz",
-		"origin text", "raw_set boolean", "raw_keep jsonb", "raw_over jsonb", "i integer")
-	return strings.Join(parts, ", ")
-}
-
 func (t *table) columnNames(prefix string) string {
 	names := make([]string, len(t.cols))
 	for i, c := range t.cols {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
 // Config is storemirror's configuration (CONTRACT §2).
@@ -127,7 +129,7 @@ func DefaultConfig() Config {
 		HTTP:            HTTPConfig{Listen: "127.0.0.1:8080", MaxBodyBytes: 1 << 20},
 		ShutdownTimeout: Duration(15 * time.Second),
 		Log:             LogConfig{Level: "info", Format: "json"},
-		Inbox:           InboxConfig{Workers: 4, BatchSize: 100, MaxAttempts: 10, Retention: Duration(720 * time.Hour)},
+		Inbox:           InboxConfig{Workers: 4, BatchSize: mirrorsync.DefaultBatchSize, MaxAttempts: 10, Retention: Duration(720 * time.Hour)},
 	}
 }
 

@@ -239,9 +239,5 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-// strictJSON decodes numbers as json.Number so that ids and amounts keep their digits.
-func strictJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	return d.Decode(v)
-}
+// strictJSON decodes b into v, whose ids are json.Number and amounts decimal: they keep their digits.
+func strictJSON(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -4,21 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"testing"
 	"time"
-
-	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/stickyio"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // BenchmarkApplySnapshots measures the apply path for sticky.io: encrypted product.updated
 // snapshots with 3 variants (2 attributes each), an image and a custom field, already in the
-// inbox, applied by two workers (the machine has 2 cores) in batches of 100. Reported:
+// inbox, applied by two workers (the machine has 2 cores) in batches of the default size. Reported:
 // snapshots applied per second.
 func BenchmarkApplySnapshots(b *testing.B) {
 	const events = 5000
@@ -32,7 +30,7 @@ func BenchmarkApplySnapshots(b *testing.B) {
 		db := storetest.NewDB(b)
 		fill(b, db, base, events)
 		start := time.Now()
-		drain(b, db, mirrorsync.Registry{"sticky": s}, 2)
+		webhookstest.ApplyAll(b, db, mirrorsync.Registry{"sticky": s}, 2)
 		total += time.Since(start)
 		var n int
 		db.SQL().Get(&n, `SELECT count(*) FROM mirror.product_variants`)
@@ -85,38 +83,6 @@ func fill(b *testing.B, db *store.DB, base map[string]any, n int) {
 				b.Fatal(err)
 			}
 			ds = ds[:0]
-		}
-	}
-}
-
-// drain runs workers until the inbox is empty.
-func drain(b *testing.B, db *store.DB, decoders mirrorsync.Registry, workers int) {
-	b.Helper()
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	done := make(chan error, workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			wk := &mirrorsync.Worker{Inbox: db, Decoders: decoders, BatchSize: 100, Log: logrus.NewEntry(log),
-				Policy: mirrorsync.RetryPolicy{MaxAttempts: 3, Backoff: mirrorsync.Backoff}}
-			for {
-				batch, err := wk.RunOnce(context.Background())
-				if err != nil || len(batch.Outcomes) == 0 {
-					done <- err
-					return
-				}
-				for _, o := range batch.Outcomes {
-					if o.Status != "applied" {
-						done <- fmt.Errorf("event %s: %s: %v", o.DeliveryID, o.Status, o.Err)
-						return
-					}
-				}
-			}
-		}()
-	}
-	for w := 0; w < workers; w++ {
-		if err := <-done; err != nil {
-			b.Fatal(err)
 		}
 	}
 }

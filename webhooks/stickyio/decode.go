@@ -262,11 +262,7 @@ func parseOffsetTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func decodeJSON(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	return d.Decode(v)
-}
+func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func fromPtr(p *string) mirrorsync.Field[string] { return mirrorsync.FromPtr(p) }
 

@@ -5,6 +5,7 @@ package webhookstest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -122,4 +123,37 @@ func (h *Harness) Events() []Event {
 		h.t.Fatalf("read events: %v", err)
 	}
 	return evs
+}
+
+// ApplyAll runs workers concurrent apply workers over db until its inbox is empty, in batches of
+// the daemon's default size, and fails tb on any event that is not applied. Benchmarks use it.
+func ApplyAll(tb testing.TB, db *store.DB, decoders mirrorsync.Registry, workers int) {
+	tb.Helper()
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	done := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			wk := &mirrorsync.Worker{Inbox: db, Decoders: decoders, BatchSize: mirrorsync.DefaultBatchSize, Log: logrus.NewEntry(log),
+				Policy: mirrorsync.RetryPolicy{MaxAttempts: 3, Backoff: mirrorsync.Backoff}}
+			for {
+				batch, err := wk.RunOnce(context.Background())
+				if err != nil || len(batch.Outcomes) == 0 {
+					done <- err
+					return
+				}
+				for _, o := range batch.Outcomes {
+					if o.Status != "applied" {
+						done <- fmt.Errorf("event %s: %s: %v", o.DeliveryID, o.Status, o.Err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-done; err != nil {
+			tb.Fatal(err)
+		}
+	}
 }
