@@ -61,6 +61,8 @@ func fakeCatalog(t *testing.T) *httptest.Server {
 }
 
 type runningDaemon struct {
+	config string            // the config file
+	env    map[string]string // its environment
 	addr   string
 	db     *store.DB
 	logs   *syncBuffer
@@ -94,7 +96,7 @@ sources:
 	logs := &syncBuffer{}
 	m := &Main{Stdout: logs, Stderr: logs, Getenv: lookup(env), Listening: listening}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &runningDaemon{logs: logs, cancel: cancel, done: make(chan error, 1)}
+	d := &runningDaemon{config: path, env: env, logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() { d.done <- m.Run(ctx, []string{"serve", "--config", path}) }()
 	select {
 	case d.addr = <-listening:

@@ -147,3 +147,28 @@ func randomHex(t testing.TB) string {
 	}
 	return hex.EncodeToString(b)
 }
+
+// NewEmptyURL creates a fresh database with no schema at all (for migration tests) and
+// returns its URL. It is dropped when the test ends.
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	server := ServerURL(t)
+	admin, err := sql.Open("postgres", withDatabase(t, server, "postgres"))
+	if err != nil {
+		t.Fatalf("connect to test server: %v", err)
+	}
+	defer admin.Close()
+	name := "storemirror_empty_" + randomHex(t)
+	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
+		t.Fatalf("create empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("postgres", withDatabase(t, server, "postgres"))
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+	})
+	return withDatabase(t, server, name)
+}
