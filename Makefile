@@ -24,9 +24,12 @@ test:
 bench:
 	scripts/pg run $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
 
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	$(GO) run $(STATICCHECK) ./...
 
 # Post one signed sample of each provider to the daemon `make run` started, and print the rows.
 demo:

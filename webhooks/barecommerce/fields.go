@@ -48,12 +48,6 @@ func (o *object) fail(key string, err error) {
 	o.err = fmt.Errorf("decode %s: %w", key, err)
 }
 
-// has reports whether key is present with a value other than null.
-func (o *object) has(key string) bool {
-	_, null, ok := o.lookup(key)
-	return ok && !null
-}
-
 // text reads a string; a number is taken as its decimal text (ids may be either).
 func (o *object) text(key string) mirrorsync.Field[string] {
 	raw, null, ok := o.lookup(key)
