@@ -33,6 +33,20 @@ type Verifier interface {
 // EqualMAC compares two MACs in constant time.
 func EqualMAC(a, b []byte) bool { return hmac.Equal(a, b) }
 
+// HMACMatches reports whether mac is the HMAC-SHA256 of the concatenated parts under any of
+// secrets. Every secret is tried, whatever matched, so the time taken says nothing of which.
+func HMACMatches(mac []byte, secrets []string, parts ...[]byte) bool {
+	ok := false
+	for _, secret := range secrets {
+		m := hmac.New(sha256.New, []byte(secret))
+		for _, p := range parts {
+			m.Write(p)
+		}
+		ok = hmac.Equal(mac, m.Sum(nil)) || ok
+	}
+	return ok
+}
+
 // CheckTimestamp checks a signed Unix timestamp against now and the Tolerance. Values above 1e12
 // are taken as milliseconds. It returns the time the timestamp names.
 func CheckTimestamp(value string, now time.Time) (time.Time, error) {

@@ -37,20 +37,11 @@ func (m *Main) replay(ctx context.Context, path string, o replayOptions) error {
 	if err != nil {
 		return fmt.Errorf("replay: --since: %w", err)
 	}
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	log := m.newLogger(cfg.Log)
-	db, err := m.openDB(ctx, cfg, log)
+	cfg, _, db, srcs, err := m.open(ctx, path, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	srcs, err := buildSources(cfg.Sources)
-	if err != nil {
-		return err
-	}
 	if _, ok := srcs.decoders[*o.source]; !ok {
 		return fmt.Errorf("replay: no source named %q in %s", *o.source, path)
 	}

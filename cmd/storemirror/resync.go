@@ -40,20 +40,11 @@ func (m *Main) resync(ctx context.Context, path string, o resyncOptions) error {
 	if *o.source == "" {
 		return errors.New("resync: --source is required")
 	}
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	log := m.newLogger(LogConfig{Level: "warn", Format: "text"}) // keep the display readable
-	db, err := m.openDB(ctx, cfg, log)
+	_, log, db, srcs, err := m.open(ctx, path, &LogConfig{Level: "warn", Format: "text"}) // keep the display readable
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	srcs, err := buildSources(cfg.Sources)
-	if err != nil {
-		return err
-	}
 	r := newReconciler(db, srcs, log, prometheus.NewRegistry())
 	entities, err := r.Entities(*o.source, *o.entities)
 	if err != nil {

@@ -22,20 +22,11 @@ import (
 // serve runs the daemon until ctx is cancelled (SIGTERM/SIGINT), then stops accepting, drains
 // what is in flight, and returns within shutdown_timeout.
 func (m *Main) serve(ctx context.Context, path string) error {
-	cfg, err := m.loadConfig(path)
-	if err != nil {
-		return err
-	}
-	log := m.newLogger(cfg.Log)
-	db, err := m.openDB(ctx, cfg, log)
+	cfg, log, db, sources, err := m.open(ctx, path, nil)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	sources, err := buildSources(cfg.Sources)
-	if err != nil {
-		return err
-	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -106,6 +97,26 @@ func (m *Main) serve(ctx context.Context, path string) error {
 		log.Warn("background work still running at the shutdown deadline; exiting")
 	}
 	return nil
+}
+
+// open loads the configuration and opens what every command works with: the logger (as
+// configured, or logCfg when given), the database (migrated when auto_migrate is on) and the
+// wired sources.
+func (m *Main) open(ctx context.Context, path string, logCfg *LogConfig) (Config, *logrus.Entry, *store.DB, sources, error) {
+	cfg, err := m.loadConfig(path)
+	if err != nil {
+		return cfg, nil, nil, sources{}, err
+	}
+	if logCfg == nil {
+		logCfg = &cfg.Log
+	}
+	log := m.newLogger(*logCfg)
+	srcs, err := buildSources(cfg.Sources)
+	if err != nil {
+		return cfg, nil, nil, srcs, err
+	}
+	db, err := m.openDB(ctx, cfg, log)
+	return cfg, log, db, srcs, err
 }
 
 // openDB connects, and migrates when auto_migrate is on. With it off, the daemon still starts;

@@ -78,14 +78,7 @@ func NewURL(t testing.TB) string {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tpl)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	t.Cleanup(func() {
-		admin, err := sql.Open("postgres", withDatabase(t, server, "postgres"))
-		if err != nil {
-			return
-		}
-		defer admin.Close()
-		admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
-	})
+	dropOnCleanup(t, server, name)
 	return withDatabase(t, server, name)
 }
 
@@ -162,6 +155,12 @@ func NewEmptyURL(t testing.TB) string {
 	if _, err := admin.Exec(fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
 		t.Fatalf("create empty database: %v", err)
 	}
+	dropOnCleanup(t, server, name)
+	return withDatabase(t, server, name)
+}
+
+// dropOnCleanup drops database name when the test ends.
+func dropOnCleanup(t testing.TB, server, name string) {
 	t.Cleanup(func() {
 		admin, err := sql.Open("postgres", withDatabase(t, server, "postgres"))
 		if err != nil {
@@ -170,5 +169,4 @@ func NewEmptyURL(t testing.TB) string {
 		defer admin.Close()
 		admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
 	})
-	return withDatabase(t, server, name)
 }

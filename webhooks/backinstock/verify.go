@@ -35,13 +35,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	if err != nil {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: %s is not base64", webhooks.ErrUnauthorized, SignatureHeader)
 	}
-	ok := false
-	for _, key := range s.secrets {
-		m := hmac.New(sha256.New, []byte(key))
-		m.Write(r.Body)
-		ok = hmac.Equal(got, m.Sum(nil)) || ok
-	}
-	if !ok {
+	if !webhooks.HMACMatches(got, s.secrets, r.Body) {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: no matching signature", webhooks.ErrUnauthorized)
 	}
 	var n struct {

@@ -93,12 +93,8 @@ type catalogProduct struct {
 	MinFaceValue *decimal.Decimal `json:"minFaceValue"`
 	MaxFaceValue *decimal.Decimal `json:"maxFaceValue"`
 	Count        *int64           `json:"count"` // null: unlimited
-	Price        *struct {
-		Min          *decimal.Decimal `json:"min"`
-		Max          *decimal.Decimal `json:"max"`
-		CurrencyCode *string          `json:"currencyCode"`
-	} `json:"price"`
-	ModifiedDate string `json:"modifiedDate"`
+	Price        *price           `json:"price"`
+	ModifiedDate string           `json:"modifiedDate"`
 }
 
 func (p *Puller) pullProducts(ctx context.Context, req mirrorsync.PullRequest, emit func([]mirrorsync.Change) error) error {
@@ -171,10 +167,7 @@ func (p *Puller) catalogChange(b brand, raw json.RawMessage, fetched time.Time) 
 		BrandName:     mirrorsync.FromPtr(b.Name), CountryCode: mirrorsync.FromPtr(b.CountryCode),
 		Description: mirrorsync.FromPtr(b.Description),
 	}
-	if cp.Price != nil {
-		e.PriceMin, e.PriceMax = mirrorsync.FromPtr(cp.Price.Min), mirrorsync.FromPtr(cp.Price.Max)
-		e.Currency = mirrorsync.FromPtr(cp.Price.CurrencyCode)
-	}
+	cp.Price.set(e)
 	if len(b.Categories) > 0 {
 		e.CategoryExternalID = mirrorsync.NonEmpty(b.Categories[0].ID.String())
 		e.CategoryName = mirrorsync.FromPtr(b.Categories[0].Name)

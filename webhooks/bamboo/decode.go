@@ -76,12 +76,27 @@ type productState struct {
 	MinFaceValue *decimal.Decimal `json:"minFaceValue"`
 	MaxFaceValue *decimal.Decimal `json:"maxFaceValue"`
 	Quantity     *int64           `json:"quantity"` // null: unlimited
-	Price        *struct {
-		Min          *decimal.Decimal `json:"min"`
-		Max          *decimal.Decimal `json:"max"`
-		CurrencyCode *string          `json:"currencyCode"`
-	} `json:"price"`
-	ModifiedDate string `json:"modifiedDate"`
+	Price        *price           `json:"price"`
+	ModifiedDate string           `json:"modifiedDate"`
+}
+
+// price is Bamboo's price range of a product (the client's cost, not the face value), in the
+// webhooks' states and in the catalog alike.
+type price struct {
+	Min          *decimal.Decimal `json:"min"`
+	Max          *decimal.Decimal `json:"max"`
+	CurrencyCode *string          `json:"currencyCode"`
+}
+
+// set sets p's price fields from pr (none when the object has no price).
+func (pr *price) set(p *mirrorsync.Product) {
+	if pr == nil {
+		return
+	}
+	p.PriceMin, p.PriceMax = mirrorsync.FromPtr(pr.Min), mirrorsync.FromPtr(pr.Max)
+	if pr.CurrencyCode != nil {
+		p.Currency = mirrorsync.Some(*pr.CurrencyCode)
+	}
 }
 
 type productUpdatedEvent struct {
@@ -172,13 +187,7 @@ func (st productState) product() *mirrorsync.Product {
 	p.MinFaceValue = mirrorsync.FromPtr(st.MinFaceValue)
 	p.MaxFaceValue = mirrorsync.FromPtr(st.MaxFaceValue)
 	p.StockQuantity = mirrorsync.FromPtr(st.Quantity) // null means unlimited: NULL
-	if st.Price != nil {
-		p.PriceMin = mirrorsync.FromPtr(st.Price.Min)
-		p.PriceMax = mirrorsync.FromPtr(st.Price.Max)
-		if st.Price.CurrencyCode != nil {
-			p.Currency = mirrorsync.Some(*st.Price.CurrencyCode)
-		}
-	}
+	st.Price.set(p)
 	return p
 }
 

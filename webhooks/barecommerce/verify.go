@@ -36,13 +36,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	if err != nil {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: %s is not hex", webhooks.ErrUnauthorized, SignatureHeader)
 	}
-	ok := false
-	for _, secret := range s.secrets {
-		m := hmac.New(sha256.New, []byte(secret))
-		m.Write(r.Body)
-		ok = hmac.Equal(got, m.Sum(nil)) || ok
-	}
-	if !ok {
+	if !webhooks.HMACMatches(got, s.secrets, r.Body) {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: no matching signature", webhooks.ErrUnauthorized)
 	}
 	var env struct {

@@ -65,12 +65,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	if err != nil {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: %s is not hex", webhooks.ErrUnauthorized, SignatureHeader)
 	}
-	ok = false
-	for _, secret := range s.secrets {
-		want, _ := hex.DecodeString(Sign(ts, r.Body, secret))
-		ok = hmac.Equal(got, want) || ok
-	}
-	if !ok {
+	if !webhooks.HMACMatches(got, s.secrets, []byte(ts+"."), r.Body) {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: no matching signature", webhooks.ErrUnauthorized)
 	}
 
