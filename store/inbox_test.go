@@ -3,6 +3,9 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,5 +59,39 @@ func TestApplyPendingIsolatesBadEvents(t *testing.T) {
 	db.SQL().Get(&media, `SELECT count(*) FROM mirror.media`)
 	if due != 0 || media != 2 {
 		t.Errorf("%d events still due, %d media rows; want 0 and the 2 good ones", due, media)
+	}
+}
+
+// Retention deletes old applied and ignored events in bounded batches, and nothing else.
+func TestPruneEvents(t *testing.T) {
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	var ds []mirrorsync.Delivery
+	for i := 0; i < 5; i++ {
+		ds = append(ds, mirrorsync.Delivery{Source: "s", ID: fmt.Sprint("old-", i), Body: []byte("{}")})
+	}
+	ds = append(ds, mirrorsync.Delivery{Source: "s", ID: "recent", Body: []byte("{}")},
+		mirrorsync.Delivery{Source: "s", ID: "old-failed", Body: []byte("{}"), Invalid: errors.New("bad")},
+		mirrorsync.Delivery{Source: "s", ID: "old-pending", Body: []byte("{}")})
+	if _, err := db.InsertEvents(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	db.SQL().MustExec(`UPDATE sync.webhook_events SET status = CASE WHEN delivery_id = 'old-3' THEN 'ignored' ELSE 'applied' END,
+		due_at = NULL WHERE delivery_id LIKE 'old-_' OR delivery_id = 'recent'`)
+	db.SQL().MustExec(`UPDATE sync.webhook_events SET received_at = now() - interval '40 days' WHERE delivery_id LIKE 'old-%'`)
+	before := time.Now().Add(-30 * 24 * time.Hour)
+	n, err := db.PruneEvents(ctx, before, 2) // bounded: two at a time
+	if err != nil || n != 2 {
+		t.Fatalf("first prune: %d, %v; want 2", n, err)
+	}
+	for n == 2 {
+		if n, err = db.PruneEvents(ctx, before, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var left []string
+	db.SQL().Select(&left, `SELECT delivery_id FROM sync.webhook_events ORDER BY delivery_id`)
+	if strings.Join(left, ",") != "old-failed,old-pending,recent" {
+		t.Errorf("left after pruning: %v, want the failed, the pending and the recent event", left)
 	}
 }
