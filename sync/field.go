@@ -2,6 +2,7 @@ package sync
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 )
 
@@ -56,6 +57,18 @@ func (f *Field[T]) Scan(src any) error {
 	}
 	*f = Field[T]{Value: n.V, Null: !n.Valid, Set: true}
 	return nil
+}
+
+// UnmarshalJSON reads a field from a JSON body. It is called only for a key the body has, so a
+// wire struct of Fields tells the three states apart: a key left out stays absent, null is
+// Null, anything else is Some.
+func (f *Field[T]) UnmarshalJSON(b []byte) error {
+	*f = Field[T]{Set: true}
+	if string(b) == "null" {
+		f.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &f.Value)
 }
 
 // Many is a child collection of an entity (a product's variants, an order's items). It is one

@@ -177,15 +177,15 @@ func (p *Puller) changes(items []json.RawMessage, fetched time.Time) ([]mirrorsy
 // variant is one row of the variants report. Each key is an opt so that a value of the wrong
 // type is an error rather than silently empty.
 type variant struct {
-	VariantNo                opt[json.Number]     `json:"variant_no"`
-	ProductID                opt[json.Number]     `json:"product_id"`
-	SKU                      opt[string]          `json:"sku"`
-	Description              opt[string]          `json:"description"`
-	UnitPrice                opt[json.RawMessage] `json:"unit_price"`
-	NotificationsCount       opt[int64]           `json:"notifications_count"`
-	SentNotificationsCount   opt[int64]           `json:"sent_notifications_count"`
-	UnsentNotificationsCount opt[int64]           `json:"unsent_notifications_count"`
-	NotificationLastAddedAt  opt[string]          `json:"notification_last_added_at"`
+	VariantNo                mirrorsync.Field[json.Number]     `json:"variant_no"`
+	ProductID                mirrorsync.Field[json.Number]     `json:"product_id"`
+	SKU                      mirrorsync.Field[string]          `json:"sku"`
+	Description              mirrorsync.Field[string]          `json:"description"`
+	UnitPrice                mirrorsync.Field[json.RawMessage] `json:"unit_price"`
+	NotificationsCount       mirrorsync.Field[int64]           `json:"notifications_count"`
+	SentNotificationsCount   mirrorsync.Field[int64]           `json:"sent_notifications_count"`
+	UnsentNotificationsCount mirrorsync.Field[int64]           `json:"unsent_notifications_count"`
+	NotificationLastAddedAt  mirrorsync.Field[string]          `json:"notification_last_added_at"`
 }
 
 // decodeVariant maps one report row to its external id (variant_no) and stock demand. A row is
@@ -195,14 +195,14 @@ func decodeVariant(raw json.RawMessage) (string, *mirrorsync.StockDemand, error)
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return "", nil, err
 	}
-	if !v.VariantNo.set || v.VariantNo.null {
+	if !v.VariantNo.Set || v.VariantNo.Null {
 		return "", nil, errors.New("read variant_no: missing")
 	}
-	id, err := parseID(v.VariantNo.value)
+	id, err := parseID(v.VariantNo.Value)
 	if err != nil {
 		return "", nil, fmt.Errorf("read variant_no: %w", err)
 	}
-	e := &mirrorsync.StockDemand{SKU: whole(v.SKU.field()), Description: whole(v.Description.field())}
+	e := &mirrorsync.StockDemand{SKU: whole(v.SKU), Description: whole(v.Description)}
 	if e.ProductExternalID, err = idField(v.ProductID); err != nil {
 		return "", nil, fmt.Errorf("read variant %s product_id: %w", id, err)
 	}
@@ -211,7 +211,7 @@ func decodeVariant(raw json.RawMessage) (string, *mirrorsync.StockDemand, error)
 	}
 	counts := []struct {
 		dst *mirrorsync.Field[int64]
-		src opt[int64]
+		src mirrorsync.Field[int64]
 		key string
 	}{
 		{&e.NotificationsCount, v.NotificationsCount, "notifications_count"},
@@ -243,13 +243,13 @@ func whole[T any](f mirrorsync.Field[T]) mirrorsync.Field[T] {
 
 // priceField reads unit_price exactly (never through a float): the report sends it as a
 // string ("19.90"); a bare JSON number is read the same way, and "" is taken as null.
-func priceField(o opt[json.RawMessage]) (mirrorsync.Field[decimal.Decimal], error) {
-	if !o.set || o.null {
-		return mirrorsync.Field[decimal.Decimal]{Set: o.set, Null: o.null}, nil
+func priceField(o mirrorsync.Field[json.RawMessage]) (mirrorsync.Field[decimal.Decimal], error) {
+	if !o.Set || o.Null {
+		return mirrorsync.Field[decimal.Decimal]{Set: o.Set, Null: o.Null}, nil
 	}
-	text := string(o.value)
-	if len(o.value) > 0 && o.value[0] == '"' {
-		if err := json.Unmarshal(o.value, &text); err != nil {
+	text := string(o.Value)
+	if len(o.Value) > 0 && o.Value[0] == '"' {
+		if err := json.Unmarshal(o.Value, &text); err != nil {
 			return mirrorsync.Field[decimal.Decimal]{}, err
 		}
 		if text == "" {
@@ -258,7 +258,7 @@ func priceField(o opt[json.RawMessage]) (mirrorsync.Field[decimal.Decimal], erro
 	}
 	d, err := decimal.NewFromString(text)
 	if err != nil {
-		return mirrorsync.Field[decimal.Decimal]{}, fmt.Errorf("%s is not a decimal", o.value)
+		return mirrorsync.Field[decimal.Decimal]{}, fmt.Errorf("%s is not a decimal", o.Value)
 	}
 	return mirrorsync.Some(d), nil
 }

@@ -22,60 +22,33 @@ const (
 	topicCreated = "notification/created"
 )
 
-// notification is a Back in Stock webhook body. Every key that becomes a column is an opt, so
+// notification is a Back in Stock webhook body. Every key that becomes a column is a Field, so
 // that a key the body leaves out leaves its column alone, and a key sent as null empties it.
 type notification struct {
-	NotificationID    json.Number   `json:"notification_id"`
-	Timestamp         string        `json:"timestamp"`
-	Channel           opt[string]   `json:"channel"`
-	Customer          opt[customer] `json:"customer"`
-	QuantityRequired  opt[int64]    `json:"quantity_required"`
-	CustomerLanguage  opt[string]   `json:"customer_language"`
-	CustomerUTCOffset opt[int64]    `json:"customer_utc_offset"` // seconds
-	CreatedAt         opt[string]   `json:"created_at"`
-	Product           opt[product]  `json:"product"`
+	NotificationID    json.Number                `json:"notification_id"`
+	Timestamp         string                     `json:"timestamp"`
+	Channel           mirrorsync.Field[string]   `json:"channel"`
+	Customer          mirrorsync.Field[customer] `json:"customer"`
+	QuantityRequired  mirrorsync.Field[int64]    `json:"quantity_required"`
+	CustomerLanguage  mirrorsync.Field[string]   `json:"customer_language"`
+	CustomerUTCOffset mirrorsync.Field[int64]    `json:"customer_utc_offset"` // seconds
+	CreatedAt         mirrorsync.Field[string]   `json:"created_at"`
+	Product           mirrorsync.Field[product]  `json:"product"`
 }
 
 type customer struct {
-	Email opt[string] `json:"email"`
-	SMS   opt[string] `json:"sms"`
+	Email mirrorsync.Field[string] `json:"email"`
+	SMS   mirrorsync.Field[string] `json:"sms"`
 }
 
 // product holds the variant too: the provider's example nests variant_id, variant_title and
 // sku inside product.
 type product struct {
-	ProductID    opt[json.Number] `json:"product_id"`
-	ProductTitle opt[string]      `json:"product_title"`
-	VariantID    opt[json.Number] `json:"variant_id"`
-	VariantTitle opt[string]      `json:"variant_title"`
-	SKU          opt[string]      `json:"sku"`
-}
-
-// opt is one key of a body: absent (set is false), null, or a value.
-type opt[T any] struct {
-	value T
-	null  bool
-	set   bool
-}
-
-// UnmarshalJSON is only called for a key the body has, null included.
-func (o *opt[T]) UnmarshalJSON(b []byte) error {
-	*o = opt[T]{set: true}
-	if string(b) == "null" {
-		o.null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.value)
-}
-
-func (o opt[T]) field() mirrorsync.Field[T] {
-	switch {
-	case !o.set:
-		return mirrorsync.Field[T]{}
-	case o.null:
-		return mirrorsync.Null[T]()
-	}
-	return mirrorsync.Some(o.value)
+	ProductID    mirrorsync.Field[json.Number] `json:"product_id"`
+	ProductTitle mirrorsync.Field[string]      `json:"product_title"`
+	VariantID    mirrorsync.Field[json.Number] `json:"variant_id"`
+	VariantTitle mirrorsync.Field[string]      `json:"variant_title"`
+	SKU          mirrorsync.Field[string]      `json:"sku"`
 }
 
 // Decode implements mirrorsync.Decoder: a notification/create or notification/sent event is one
@@ -172,8 +145,8 @@ func (n notification) stamp(topic string, e *mirrorsync.StockNotification) (time
 // entity maps the columns both topics carry.
 func (n notification) entity() (*mirrorsync.StockNotification, error) {
 	e := &mirrorsync.StockNotification{
-		Channel:          n.Channel.field(),
-		CustomerLanguage: n.CustomerLanguage.field(),
+		Channel:          n.Channel,
+		CustomerLanguage: n.CustomerLanguage,
 	}
 	var err error
 	if e.QuantityRequired, err = integer(n.QuantityRequired, "quantity_required"); err != nil {
@@ -195,24 +168,24 @@ func (n notification) entity() (*mirrorsync.StockNotification, error) {
 // setCustomer maps customer; a null customer empties its columns.
 func (n notification) setCustomer(e *mirrorsync.StockNotification) {
 	switch c := n.Customer; {
-	case c.null:
+	case c.Null:
 		e.CustomerEmail, e.CustomerSMS = mirrorsync.Null[string](), mirrorsync.Null[string]()
-	case c.set:
-		e.CustomerEmail, e.CustomerSMS = c.value.Email.field(), c.value.SMS.field()
+	case c.Set:
+		e.CustomerEmail, e.CustomerSMS = c.Value.Email, c.Value.SMS
 	}
 }
 
 // setProduct maps product and its variant; a null product empties their columns.
 func (n notification) setProduct(e *mirrorsync.StockNotification) error {
 	switch p := n.Product; {
-	case p.null:
+	case p.Null:
 		null := mirrorsync.Null[string]()
 		e.ProductExternalID, e.ProductTitle, e.VariantExternalID, e.VariantTitle, e.SKU = null, null, null, null, null
 		return nil
-	case !p.set:
+	case !p.Set:
 		return nil
 	}
-	p := n.Product.value
+	p := n.Product.Value
 	var err error
 	if e.ProductExternalID, err = idField(p.ProductID); err != nil {
 		return fmt.Errorf("read product.product_id: %w", err)
@@ -220,7 +193,7 @@ func (n notification) setProduct(e *mirrorsync.StockNotification) error {
 	if e.VariantExternalID, err = idField(p.VariantID); err != nil {
 		return fmt.Errorf("read product.variant_id: %w", err)
 	}
-	e.ProductTitle, e.VariantTitle, e.SKU = p.ProductTitle.field(), p.VariantTitle.field(), p.SKU.field()
+	e.ProductTitle, e.VariantTitle, e.SKU = p.ProductTitle, p.VariantTitle, p.SKU
 	return nil
 }
 
@@ -237,11 +210,11 @@ func externalID(n json.Number) (string, error) {
 }
 
 // idField renders a Shopify id (an int64) as text.
-func idField(o opt[json.Number]) (mirrorsync.Field[string], error) {
-	if !o.set || o.null {
-		return mirrorsync.Field[string]{Set: o.set, Null: o.null}, nil
+func idField(o mirrorsync.Field[json.Number]) (mirrorsync.Field[string], error) {
+	if !o.Set || o.Null {
+		return mirrorsync.Field[string]{Set: o.Set, Null: o.Null}, nil
 	}
-	id, err := parseID(o.value)
+	id, err := parseID(o.Value)
 	if err != nil {
 		return mirrorsync.Field[string]{}, err
 	}
@@ -260,8 +233,8 @@ func parseID(n json.Number) (string, error) {
 
 // integer maps a count or offset; the mirror column is a PostgreSQL integer, so a value that
 // does not fit fails here, once, instead of failing every retry of the insert.
-func integer(o opt[int64], key string) (mirrorsync.Field[int64], error) {
-	f := o.field()
+func integer(o mirrorsync.Field[int64], key string) (mirrorsync.Field[int64], error) {
+	f := o
 	if f.Set && !f.Null && (f.Value < math.MinInt32 || f.Value > math.MaxInt32) {
 		return mirrorsync.Field[int64]{}, fmt.Errorf("read %s: %d is out of range", key, f.Value)
 	}
@@ -269,14 +242,14 @@ func integer(o opt[int64], key string) (mirrorsync.Field[int64], error) {
 }
 
 // timeField maps an ISO 8601 time; an empty string is taken as null.
-func timeField(o opt[string]) (mirrorsync.Field[time.Time], error) {
+func timeField(o mirrorsync.Field[string]) (mirrorsync.Field[time.Time], error) {
 	switch {
-	case !o.set:
+	case !o.Set:
 		return mirrorsync.Field[time.Time]{}, nil
-	case o.null || o.value == "":
+	case o.Null || o.Value == "":
 		return mirrorsync.Null[time.Time](), nil
 	}
-	t, err := parseTime(o.value)
+	t, err := parseTime(o.Value)
 	if err != nil {
 		return mirrorsync.Field[time.Time]{}, err
 	}
