@@ -16,9 +16,12 @@ build:
 run: build
 	@set -a; . ./dev.env; set +a; scripts/pg run scripts/run-dev $(BIN) $(CONFIG)
 
+# The race detector needs cgo, so a C compiler; without one the suite runs without it.
+RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
+
 # The whole suite against a real PostgreSQL (fsync off: the data is thrown away).
 test:
-	PG_FAST=1 scripts/pg run $(GO) test -count=1 -timeout 20m ./...
+	PG_FAST=1 scripts/pg run $(GO) test $(RACE) -count=1 -timeout 20m ./...
 
 # Benchmarks (durable PostgreSQL settings): webhook apply rates and the reconcile pass.
 bench:
