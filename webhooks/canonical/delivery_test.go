@@ -133,8 +133,8 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 		t.Errorf("redelivery answered %d %s, want 200 duplicate", status, msg)
 	}
 	evs := h.Events()
-	if len(evs) != 2 || evs[0].DeliveryID != "product:e1" || evs[1].EventType != "order" {
-		t.Fatalf("stored %+v, want product:e1 and one order", evs)
+	if len(evs) != 2 || evs[0].DeliveryID != "e1" || evs[1].EventType != "order" {
+		t.Fatalf("stored %+v, want e1 and one order", evs)
 	}
 	h.apply(t)
 	if got := h.rows(t, `SELECT count(*)::text FROM mirror.products`); got != "1" {

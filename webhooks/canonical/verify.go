@@ -76,7 +76,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 		return d, nil
 	}
 	if env.EventID != "" {
-		d.ID = event + ":" + env.EventID // an event id names an event of one kind
+		d.ID = env.EventID // CONTRACT §4: a sender's event ids are unique across its events
 	}
 	if _, err := s.store(env.ExternalStoreID); err != nil {
 		return mirrorsync.Delivery{}, err

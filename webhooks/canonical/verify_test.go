@@ -60,8 +60,8 @@ func TestVerify(t *testing.T) {
 				if err != nil {
 					t.Fatalf("want accepted, got %v", err)
 				}
-				if d.ID != "product:e1" || d.Type != EventProduct || d.Invalid != nil {
-					t.Errorf("delivery id %q type %q invalid %v; want product:e1, product, valid", d.ID, d.Type, d.Invalid)
+				if d.ID != "e1" || d.Type != EventProduct || d.Invalid != nil {
+					t.Errorf("delivery id %q type %q invalid %v; want e1, product, valid", d.ID, d.Type, d.Invalid)
 				}
 				return
 			}
