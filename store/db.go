@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	stdsync "sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
@@ -16,6 +18,10 @@ import (
 // DB is storemirror's database.
 type DB struct {
 	db *sqlx.DB
+
+	migrateOnce stdsync.Once // the goose provider, built once: /readyz asks on every probe
+	provider    *goose.Provider
+	providerErr error
 }
 
 // Open connects to the database at url and checks that it answers.

@@ -14,6 +14,11 @@ import (
 const migrationsTable = "storemirror_schema_migrations"
 
 func (db *DB) migrations() (*goose.Provider, error) {
+	db.migrateOnce.Do(func() { db.provider, db.providerErr = db.newProvider() })
+	return db.provider, db.providerErr
+}
+
+func (db *DB) newProvider() (*goose.Provider, error) {
 	// The session locker holds a PostgreSQL advisory lock while migrating, so two daemons
 	// starting at once apply each migration exactly once.
 	locker, err := lock.NewPostgresSessionLocker()

@@ -13,7 +13,7 @@ func TestVersionCompare(t *testing.T) {
 		want int
 	}{
 		{Version{t0, 1}, Version{t0.Add(time.Nanosecond), 0}, -1}, // provider time first
-		{Version{t0, 2}, Version{t0, 1}, 1},                        // then receive order
+		{Version{t0, 2}, Version{t0, 1}, 1},                       // then receive order
 		{Version{t0, 1}, Version{t0, 1}, 0},
 		{Version{}, Version{t0, 0}, -1}, // a field never set is older than anything
 	}

@@ -30,9 +30,6 @@ type Verifier interface {
 	Verify(r Request) (mirrorsync.Delivery, error)
 }
 
-// EqualMAC compares two MACs in constant time.
-func EqualMAC(a, b []byte) bool { return hmac.Equal(a, b) }
-
 // HMACMatches reports whether mac is the HMAC-SHA256 of the concatenated parts under any of
 // secrets. Every secret is tried, whatever matched, so the time taken says nothing of which.
 func HMACMatches(mac []byte, secrets []string, parts ...[]byte) bool {
