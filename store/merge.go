@@ -29,26 +29,66 @@ type fieldVersion struct {
 	Hash string // collections and raw: a hash of the content, so an identical resend is a no-op
 }
 
+// String renders v as the versions column keeps it: at/seq[/hash[/event_at[/flags]]], where
+// flags is "r" for a version read off the receipt (mirrorsync.Version.Received) and "p" for a
+// reconcile pull. Versions written before event times existed have only the first parts.
 func (v fieldVersion) String() string {
 	s := v.At.UTC().Format(time.RFC3339Nano) + "/" + strconv.FormatInt(v.Seq, 10)
-	if v.Hash != "" {
-		s += "/" + v.Hash
+	flags := ""
+	switch {
+	case v.Received:
+		flags = "r"
+	case v.Pulled:
+		flags = "p"
+	}
+	if v.EventAt.IsZero() && flags == "" {
+		if v.Hash != "" {
+			s += "/" + v.Hash
+		}
+		return s
+	}
+	s += "/" + v.Hash + "/"
+	if !v.EventAt.IsZero() {
+		s += v.EventAt.UTC().Format(time.RFC3339Nano)
+	}
+	if flags != "" {
+		s += "/" + flags
 	}
 	return s
 }
 
 func parseFieldVersion(s string) (fieldVersion, error) {
-	at, rest, _ := strings.Cut(s, "/")
-	seq, hash, _ := strings.Cut(rest, "/")
-	t, err := time.Parse(time.RFC3339Nano, at)
-	if err != nil {
+	parts := strings.SplitN(s, "/", 5)
+	if len(parts) < 2 {
+		return fieldVersion{}, fmt.Errorf("field version %q: too few parts", s)
+	}
+	var fv fieldVersion
+	var err error
+	if fv.At, err = time.Parse(time.RFC3339Nano, parts[0]); err != nil {
 		return fieldVersion{}, fmt.Errorf("field version %q: %w", s, err)
 	}
-	n, err := strconv.ParseInt(seq, 10, 64)
-	if err != nil {
+	if fv.Seq, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
 		return fieldVersion{}, fmt.Errorf("field version %q: %w", s, err)
 	}
-	return fieldVersion{Version: mirrorsync.Version{At: t, Seq: n}, Hash: hash}, nil
+	if len(parts) > 2 {
+		fv.Hash = parts[2]
+	}
+	if len(parts) > 3 && parts[3] != "" {
+		if fv.EventAt, err = time.Parse(time.RFC3339Nano, parts[3]); err != nil {
+			return fieldVersion{}, fmt.Errorf("field version %q: %w", s, err)
+		}
+	}
+	if len(parts) > 4 {
+		switch parts[4] {
+		case "r":
+			fv.Received = true
+		case "p":
+			fv.Pulled = true
+		default:
+			return fieldVersion{}, fmt.Errorf("field version %q: unknown flags %q", s, parts[4])
+		}
+	}
+	return fv, nil
 }
 
 // Field names of the registers that are not entity columns.

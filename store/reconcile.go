@@ -167,7 +167,7 @@ func (db *DB) FinishFullPass(ctx context.Context, run mirrorsync.Run, storeID st
 			}
 			tombstones = append(tombstones, mirrorsync.Change{
 				Key:     mirrorsync.Key{Source: run.Source, StoreID: m.StoreID, ExternalID: m.ExternalID},
-				Version: mirrorsync.Version{At: m.FirstMissed, Seq: seq},
+				Version: mirrorsync.Version{At: m.FirstMissed, EventAt: m.FirstMissed, Seq: seq, Pulled: true},
 				Entity:  reflect.New(t.typ).Interface().(mirrorsync.Entity),
 				Delete:  true,
 			})

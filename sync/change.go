@@ -21,31 +21,6 @@ func (k Key) String() string {
 	return k.Source + "/" + k.StoreID + "/" + k.ExternalID
 }
 
-// Version orders changes to one field: the provider's time first, then the order storemirror
-// received them in (Seq: the inbox event id, or a number drawn for a reconcile pull). A change
-// sets a field only when its Version is not older than the field's.
-type Version struct {
-	At  time.Time
-	Seq int64
-}
-
-// Compare returns -1, 0 or +1 as v is older than, the same as, or newer than w.
-func (v Version) Compare(w Version) int {
-	if c := v.At.Compare(w.At); c != 0 {
-		return c
-	}
-	switch {
-	case v.Seq < w.Seq:
-		return -1
-	case v.Seq > w.Seq:
-		return 1
-	}
-	return 0
-}
-
-// IsZero reports whether v is the zero Version (a field never set).
-func (v Version) IsZero() bool { return v.At.IsZero() && v.Seq == 0 }
-
 // Origin says what applied a change to the mirror.
 type Origin string
 
@@ -75,6 +50,12 @@ type Change struct {
 	// (Bamboo's oldState). A mirror value that differs from it means a change was missed: the
 	// row is flagged for the reconciler.
 	Previous Entity
+	// AnyStore marks an event that names no store (several BareCommerce events, a canonical body
+	// without external_store_id). It belongs to the row its resource already has, in whichever of
+	// the source's stores that is; only when there is none yet does it go to Key.StoreID (the
+	// source's configured store, or ""). A later event that names the store adopts that row, so a
+	// resource is never split over two rows (docs/rules.md, "One resource, one row").
+	AnyStore bool
 }
 
 // Validate reports a change the store could not apply.

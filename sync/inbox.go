@@ -19,13 +19,31 @@ type Inbox interface {
 // Registry maps each configured source name to its decoder.
 type Registry map[string]Decoder
 
-// Decode decodes ev with its source's decoder.
+// Decode decodes ev with its source's decoder, trusting no provider time more than
+// MaxClockLead ahead of the event's receipt (see Trusted).
 func (r Registry) Decode(ev Event) ([]Change, error) {
+	changes, _, err := r.Trusted(ev)
+	return changes, err
+}
+
+// Trusted is Decode that also reports how far ahead of the receipt the furthest provider time
+// it did not trust was (0 when it trusted them all): such a time is replaced by the receipt.
+func (r Registry) Trusted(ev Event) ([]Change, time.Duration, error) {
 	d, ok := r[ev.Source]
 	if !ok {
-		return nil, fmt.Errorf("source %q is not configured", ev.Source)
+		return nil, 0, fmt.Errorf("source %q is not configured", ev.Source)
 	}
-	return d.Decode(ev)
+	changes, err := d.Decode(ev)
+	if err != nil {
+		return nil, 0, err
+	}
+	var lead time.Duration
+	for i := range changes {
+		var l time.Duration
+		changes[i].Version, l = changes[i].Version.Trust(ev.ReceivedAt)
+		lead = max(lead, l)
+	}
+	return changes, lead, nil
 }
 
 // DefaultBatchSize is how many events a worker applies per transaction unless configured
@@ -57,8 +75,10 @@ type Worker struct {
 	Log     *logrus.Entry
 	Metrics *Metrics
 
-	nudgeOnce stdsync.Once
-	nudge     chan struct{}
+	nudgeOnce  stdsync.Once
+	nudge      chan struct{}
+	clockOnce  stdsync.Once
+	clockWatch *clockWatch
 }
 
 func (w *Worker) wake() chan struct{} {
@@ -120,7 +140,7 @@ func (w *Worker) loop(ctx context.Context) {
 // RunOnce applies one batch of due events and reports what it did.
 func (w *Worker) RunOnce(ctx context.Context) (Batch, error) {
 	start := time.Now()
-	batch, err := w.Inbox.ApplyPending(ctx, max(w.BatchSize, 1), w.Policy, w.Decoders.Decode)
+	batch, err := w.Inbox.ApplyPending(ctx, max(w.BatchSize, 1), w.Policy, w.decode)
 	if err != nil {
 		return batch, fmt.Errorf("apply pending events: %w", err)
 	}
@@ -143,6 +163,39 @@ func (w *Worker) RunOnce(ctx context.Context) (Batch, error) {
 		w.Log.WithFields(logrus.Fields{"source": k.Source, "external_id": k.ExternalID}).Warn("mirror drifted from the provider's previous state; flagged for re-fetch")
 	}
 	return batch, nil
+}
+
+// decode decodes a stored event for the batch, noting an untrusted provider clock.
+func (w *Worker) decode(ev Event) ([]Change, error) {
+	changes, lead, err := w.Decoders.Trusted(ev)
+	if lead > 0 {
+		w.clocks().untrusted(ev.Source, lead, w.Log, w.Metrics)
+	}
+	return changes, err
+}
+
+func (w *Worker) clocks() *clockWatch {
+	w.clockOnce.Do(func() { w.clockWatch = &clockWatch{logged: map[string]bool{}} })
+	return w.clockWatch
+}
+
+// clockWatch remembers which sources' clocks were found running ahead, so that each is logged
+// once (every occurrence is counted in the metric).
+type clockWatch struct {
+	mu     stdsync.Mutex
+	logged map[string]bool
+}
+
+func (c *clockWatch) untrusted(source string, lead time.Duration, log *logrus.Entry, m *Metrics) {
+	m.untrustedClock(source)
+	c.mu.Lock()
+	first := !c.logged[source]
+	c.logged[source] = true
+	c.mu.Unlock()
+	if first {
+		log.WithFields(logrus.Fields{"source": source, "offset": lead.Round(time.Second).String(), "max_lead": MaxClockLead.String()}).
+			Warn("provider time too far ahead of receipt; versioned at receipt instead (logged once per source, counted in storemirror_untrusted_clock_total)")
+	}
 }
 
 // Prune deletes applied and ignored events older than retention, in bounded batches, every
@@ -182,6 +235,7 @@ type Metrics struct {
 	events   *prometheus.CounterVec
 	duration prometheus.Histogram
 	drift    *prometheus.CounterVec
+	clock    *prometheus.CounterVec
 }
 
 // NewMetrics registers the worker's metrics with reg.
@@ -200,9 +254,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "storemirror_drift_total",
 			Help: "Rows whose mirror values differed from the provider's stated previous state (missed webhooks), by source.",
 		}, []string{"source"}),
+		clock: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_untrusted_clock_total",
+			Help: "Events whose provider time was more than an hour ahead of their receipt, and were versioned at their receipt instead, by source.",
+		}, []string{"source"}),
 	}
-	reg.MustRegister(m.events, m.duration, m.drift)
+	reg.MustRegister(m.events, m.duration, m.drift, m.clock)
 	return m
+}
+
+func (m *Metrics) untrustedClock(source string) {
+	if m != nil {
+		m.clock.WithLabelValues(source).Inc()
+	}
 }
 
 func (m *Metrics) observeBatch(b Batch, d time.Duration) {

@@ -242,9 +242,10 @@ func (r *Reconciler) applyPage(ctx context.Context, run *Run, changes []Change, 
 	if err != nil {
 		return err
 	}
+	fetched := r.now()
 	for i := range changes {
 		changes[i].Key.Source = run.Source
-		changes[i].Version.Seq = seq
+		changes[i].Version = pulled(changes[i].Version, fetched, seq)
 	}
 	res, err := r.Store.ApplyPage(ctx, *run, changes)
 	if err != nil {
@@ -264,6 +265,14 @@ func (r *Reconciler) applyPage(ctx context.Context, run *Run, changes []Change, 
 		onPage(*run)
 	}
 	return nil
+}
+
+// pulled versions a change a pass read at fetched: its provider time (the puller's At) is
+// trusted up to MaxClockLead ahead of the fetch, and its event time is the fetch itself.
+func pulled(v Version, fetched time.Time, seq int64) Version {
+	v.Pulled, v.Received, v.EventAt, v.Seq = true, false, fetched, seq
+	v, _ = v.Trust(fetched)
+	return v
 }
 
 // Entities returns the entities of source to pass over: entities, checked, or all it has.

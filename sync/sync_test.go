@@ -8,21 +8,59 @@ import (
 
 func TestVersionCompare(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	later := t0.Add(time.Minute)
 	cases := []struct {
+		name string
 		a, b Version
 		want int
 	}{
-		{Version{t0, 1}, Version{t0.Add(time.Nanosecond), 0}, -1}, // provider time first
-		{Version{t0, 2}, Version{t0, 1}, 1},                       // then receive order
-		{Version{t0, 1}, Version{t0, 1}, 0},
-		{Version{}, Version{t0, 0}, -1}, // a field never set is older than anything
+		{"provider time first", Version{At: t0, Seq: 9}, Version{At: t0.Add(time.Nanosecond), Seq: 1}, -1},
+		{"then the event's time", Version{At: t0, EventAt: later, Seq: 1}, Version{At: t0, EventAt: t0, Seq: 9}, 1},
+		{"then receive order", Version{At: t0, EventAt: t0, Seq: 2}, Version{At: t0, EventAt: t0, Seq: 1}, 1},
+		{"the same", Version{At: t0, Seq: 1}, Version{At: t0, Seq: 1}, 0},
+		{"never set is oldest", Version{}, Version{At: t0}, -1},
+		{"an unstamped event ranks before a stamped one of its version", Version{At: t0, Seq: 9}, Version{At: t0, EventAt: t0, Seq: 1}, -1},
+		// A pull is compared with an event that carried no time by the pull's fetch time:
+		// fetched after the event was received, it wins though the provider's version is older.
+		{"pull fetched after a timeless event", Version{At: t0, EventAt: later.Add(time.Minute), Pulled: true, Seq: 1}, Received(later), 1},
+		{"pull fetched before a timeless event", Version{At: later.Add(time.Hour), EventAt: t0, Pulled: true, Seq: 9}, Received(later), -1},
+		{"pull and timeless event, same instant", Version{At: t0, EventAt: later, Pulled: true, Seq: 1}, Version{At: later, EventAt: later, Received: true, Seq: 2}, -1},
+		// Otherwise a pull ranks by the provider's version like any event.
+		{"pull older than a stamped event", Version{At: t0, EventAt: later, Pulled: true, Seq: 9}, Version{At: t0.Add(time.Second), Seq: 1}, -1},
 	}
 	for _, c := range cases {
 		if got := c.a.Compare(c.b); got != c.want {
-			t.Errorf("%v.Compare(%v) = %d, want %d", c.a, c.b, got, c.want)
+			t.Errorf("%s: %+v.Compare(%+v) = %d, want %d", c.name, c.a, c.b, got, c.want)
 		}
 		if got := c.b.Compare(c.a); got != -c.want {
-			t.Errorf("%v.Compare(%v) = %d, want %d", c.b, c.a, got, -c.want)
+			t.Errorf("%s (reversed): %+v.Compare(%+v) = %d, want %d", c.name, c.b, c.a, got, -c.want)
+		}
+	}
+}
+
+func TestVersionTrust(t *testing.T) {
+	received := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name     string
+		v, want  Version
+		wantLead time.Duration
+	}{
+		{"an hour ahead is trusted", Version{At: received.Add(time.Hour), EventAt: received.Add(time.Hour)},
+			Version{At: received.Add(time.Hour), EventAt: received.Add(time.Hour)}, 0},
+		{"the past is trusted", Version{At: received.Add(-72 * time.Hour)}, Version{At: received.Add(-72 * time.Hour)}, 0},
+		{"three days ahead is the receipt", Version{At: received.Add(72 * time.Hour), EventAt: received},
+			Version{At: received, EventAt: received, Received: true}, 72 * time.Hour},
+		{"year 9999 is the receipt", Version{At: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), EventAt: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)},
+			Version{At: received, EventAt: received, Received: true}, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC).Sub(received)},
+		{"only the event time ahead", Version{At: received, EventAt: received.Add(2 * time.Hour)},
+			Version{At: received, EventAt: received}, 2 * time.Hour},
+		{"a pull ahead of its fetch stays a pull", Version{At: received.Add(48 * time.Hour), EventAt: received, Pulled: true},
+			Version{At: received, EventAt: received, Pulled: true}, 48 * time.Hour},
+	}
+	for _, c := range cases {
+		got, lead := c.v.Trust(received)
+		if got != c.want || lead != c.wantLead {
+			t.Errorf("%s: Trust = %+v, %v; want %+v, %v", c.name, got, lead, c.want, c.wantLead)
 		}
 	}
 }
