@@ -74,9 +74,13 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s %s: %w", topic, id, err)
 	}
+	v := mirrorsync.Version{At: at}
+	if t, err := parseTime(n.Timestamp); err == nil {
+		v.EventAt = t // when Back in Stock stamped the event: it breaks ties
+	}
 	return []mirrorsync.Change{{
 		Key:     mirrorsync.Key{Source: s.name, ExternalID: id},
-		Version: mirrorsync.Version{At: at},
+		Version: v,
 		Entity:  e,
 		// Each event carries only what it knows about the notification, and the two topics may
 		// arrive in either order: the body is merged key by key into raw, newest key wins.

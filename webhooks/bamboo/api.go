@@ -76,25 +76,27 @@ type catalogPage struct {
 }
 
 type brand struct {
-	Name         *string           `json:"name"`
-	CountryCode  *string           `json:"countryCode"`
-	Description  *string           `json:"description"`
-	ModifiedDate string            `json:"modifiedDate"`
-	Products     []json.RawMessage `json:"products"`
+	Name         mirrorsync.Field[string] `json:"name"`
+	CountryCode  mirrorsync.Field[string] `json:"countryCode"`
+	Description  mirrorsync.Field[string] `json:"description"`
+	ModifiedDate string                   `json:"modifiedDate"`
+	Products     []json.RawMessage        `json:"products"`
 	Categories   []struct {
-		ID   json.Number `json:"id"`
-		Name *string     `json:"name"`
+		ID   json.Number              `json:"id"`
+		Name mirrorsync.Field[string] `json:"name"`
 	} `json:"categories"`
 }
 
+// catalogProduct is a product of the catalog. As in the webhooks, a key the API leaves out
+// changes nothing; count null means unlimited.
 type catalogProduct struct {
-	ID           json.Number      `json:"id"`
-	Name         *string          `json:"name"`
-	MinFaceValue *decimal.Decimal `json:"minFaceValue"`
-	MaxFaceValue *decimal.Decimal `json:"maxFaceValue"`
-	Count        *int64           `json:"count"` // null: unlimited
-	Price        *price           `json:"price"`
-	ModifiedDate string           `json:"modifiedDate"`
+	ID           json.Number                       `json:"id"`
+	Name         mirrorsync.Field[string]          `json:"name"`
+	MinFaceValue mirrorsync.Field[decimal.Decimal] `json:"minFaceValue"`
+	MaxFaceValue mirrorsync.Field[decimal.Decimal] `json:"maxFaceValue"`
+	Count        mirrorsync.Field[int64]           `json:"count"`
+	Price        mirrorsync.Field[price]           `json:"price"`
+	ModifiedDate string                            `json:"modifiedDate"`
 }
 
 func (p *Puller) pullProducts(ctx context.Context, req mirrorsync.PullRequest, emit func([]mirrorsync.Change) error) error {
@@ -161,16 +163,14 @@ func (p *Puller) catalogChange(b brand, raw json.RawMessage, fetched time.Time) 
 		return mirrorsync.Change{}, fmt.Errorf("catalog product without id")
 	}
 	e := &mirrorsync.Product{
-		Kind: mirrorsync.Some("product"), Name: mirrorsync.FromPtr(cp.Name),
-		MinFaceValue: mirrorsync.FromPtr(cp.MinFaceValue), MaxFaceValue: mirrorsync.FromPtr(cp.MaxFaceValue),
-		StockQuantity: mirrorsync.FromPtr(cp.Count),
-		BrandName:     mirrorsync.FromPtr(b.Name), CountryCode: mirrorsync.FromPtr(b.CountryCode),
-		Description: mirrorsync.FromPtr(b.Description),
+		Kind: mirrorsync.Some("product"), Name: cp.Name,
+		MinFaceValue: cp.MinFaceValue, MaxFaceValue: cp.MaxFaceValue, StockQuantity: cp.Count,
+		BrandName: b.Name, CountryCode: b.CountryCode, Description: b.Description,
 	}
-	cp.Price.set(e)
+	setPrice(e, cp.Price)
 	if len(b.Categories) > 0 {
 		e.CategoryExternalID = mirrorsync.NonEmpty(b.Categories[0].ID.String())
-		e.CategoryName = mirrorsync.FromPtr(b.Categories[0].Name)
+		e.CategoryName = b.Categories[0].Name
 	}
 	// The product's modifiedDate is its version, the same clock as the webhooks' newState.
 	at := fetched
@@ -190,18 +190,18 @@ func (p *Puller) catalogChange(b brand, raw json.RawMessage, fetched time.Time) 
 
 // apiOrder is GET /api/integration/v1.0/orders/{requestId}.
 type apiOrder struct {
-	OrderID     json.Number      `json:"orderId"`
-	RequestID   *string          `json:"requestId"`
-	Status      *string          `json:"status"`
-	CreatedDate string           `json:"createdDate"`
-	Total       *decimal.Decimal `json:"total"`
-	Currency    *string          `json:"currency"`
-	Items       []struct {
+	OrderID     json.Number                       `json:"orderId"`
+	RequestID   mirrorsync.Field[string]          `json:"requestId"`
+	Status      mirrorsync.Field[string]          `json:"status"`
+	CreatedDate string                            `json:"createdDate"`
+	Total       mirrorsync.Field[decimal.Decimal] `json:"total"`
+	Currency    mirrorsync.Field[string]          `json:"currency"`
+	Items       mirrorsync.Field[[]struct {
 		ProductID        json.Number      `json:"productId"`
 		BrandCode        *string          `json:"brandCode"`
 		ProductFaceValue *decimal.Decimal `json:"productFaceValue"`
 		Quantity         *int64           `json:"quantity"`
-	} `json:"items"`
+	}] `json:"items"`
 }
 
 // pullOrders re-fetches the orders the mirror holds in a state that may still change.
@@ -238,20 +238,21 @@ func (p *Puller) orderChange(raw json.RawMessage, fetched time.Time) (mirrorsync
 	if o.OrderID == "" {
 		return mirrorsync.Change{}, fmt.Errorf("order without orderId")
 	}
-	e := &mirrorsync.Order{RequestID: mirrorsync.FromPtr(o.RequestID), Status: mirrorsync.FromPtr(o.Status),
-		Total: mirrorsync.FromPtr(o.Total), Currency: mirrorsync.FromPtr(o.Currency)}
+	e := &mirrorsync.Order{RequestID: o.RequestID, Status: orderStatus(o.Status), Total: o.Total, Currency: o.Currency}
 	if t, err := parseTime(o.CreatedDate); err == nil {
 		e.PlacedAt = mirrorsync.Some(t)
 	}
-	items := make([]mirrorsync.LineItem, len(o.Items))
-	for i, it := range o.Items {
-		id := it.ProductID.String()
-		items[i] = mirrorsync.LineItem{ProductExternalID: &id, SKU: it.BrandCode, Quantity: it.Quantity}
-		if it.ProductFaceValue != nil {
-			items[i].UnitPrice = decimal.NewNullDecimal(*it.ProductFaceValue)
+	if o.Items.Set { // an order without its items list says nothing of its lines
+		items := make([]mirrorsync.LineItem, len(o.Items.Value))
+		for i, it := range o.Items.Value {
+			id := it.ProductID.String()
+			items[i] = mirrorsync.LineItem{ProductExternalID: &id, SKU: it.BrandCode, Quantity: it.Quantity}
+			if it.ProductFaceValue != nil {
+				items[i].UnitPrice = decimal.NewNullDecimal(*it.ProductFaceValue)
+			}
 		}
+		e.Items = mirrorsync.All(items)
 	}
-	e.Items = mirrorsync.All(items)
 	safe, err := withoutCards(raw)
 	if err != nil {
 		return mirrorsync.Change{}, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -69,33 +70,38 @@ type productDiff struct {
 	NewState json.RawMessage `json:"newState"`
 }
 
-// productState is Bamboo's state of a product in a diff.
+// productState is Bamboo's state of a product in a diff. Every column is a Field: a key the
+// state leaves out changes nothing, and only an explicit null empties a column (a quantity of
+// null means unlimited).
 type productState struct {
-	Name         *string          `json:"name"`
-	Status       *string          `json:"status"`
-	MinFaceValue *decimal.Decimal `json:"minFaceValue"`
-	MaxFaceValue *decimal.Decimal `json:"maxFaceValue"`
-	Quantity     *int64           `json:"quantity"` // null: unlimited
-	Price        *price           `json:"price"`
-	ModifiedDate string           `json:"modifiedDate"`
+	Name         mirrorsync.Field[string]          `json:"name"`
+	Status       mirrorsync.Field[string]          `json:"status"`
+	MinFaceValue mirrorsync.Field[decimal.Decimal] `json:"minFaceValue"`
+	MaxFaceValue mirrorsync.Field[decimal.Decimal] `json:"maxFaceValue"`
+	Quantity     mirrorsync.Field[int64]           `json:"quantity"`
+	Price        mirrorsync.Field[price]           `json:"price"`
+	ModifiedDate string                            `json:"modifiedDate"`
 }
 
 // price is Bamboo's price range of a product (the client's cost, not the face value), in the
 // webhooks' states and in the catalog alike.
 type price struct {
-	Min          *decimal.Decimal `json:"min"`
-	Max          *decimal.Decimal `json:"max"`
-	CurrencyCode *string          `json:"currencyCode"`
+	Min          mirrorsync.Field[decimal.Decimal] `json:"min"`
+	Max          mirrorsync.Field[decimal.Decimal] `json:"max"`
+	CurrencyCode mirrorsync.Field[string]          `json:"currencyCode"`
 }
 
-// set sets p's price fields from pr (none when the object has no price).
-func (pr *price) set(p *mirrorsync.Product) {
-	if pr == nil {
-		return
-	}
-	p.PriceMin, p.PriceMax = mirrorsync.FromPtr(pr.Min), mirrorsync.FromPtr(pr.Max)
-	if pr.CurrencyCode != nil {
-		p.Currency = mirrorsync.Some(*pr.CurrencyCode)
+// setPrice sets p's price fields from pr: those pr carries; a null price empties the range.
+func setPrice(p *mirrorsync.Product, pr mirrorsync.Field[price]) {
+	switch {
+	case !pr.Set:
+	case pr.Null:
+		p.PriceMin, p.PriceMax = mirrorsync.Null[decimal.Decimal](), mirrorsync.Null[decimal.Decimal]()
+	default:
+		p.PriceMin, p.PriceMax = pr.Value.Min, pr.Value.Max
+		if pr.Value.CurrencyCode.Set && !pr.Value.CurrencyCode.Null {
+			p.Currency = pr.Value.CurrencyCode // a price without its currency says nothing of it
+		}
 	}
 }
 
@@ -106,12 +112,12 @@ type productUpdatedEvent struct {
 
 // order is an ordercompleted.v1 event, or a Notification URL callback (same fields).
 type order struct {
-	OrderID     json.Number `json:"orderId"`
-	RequestID   *string     `json:"requestId"`
-	Status      *string     `json:"status"`
-	TotalCards  *int64      `json:"totalCards"`
-	CreatedOn   string      `json:"createdOn"`
-	CompletedOn string      `json:"completedOn"`
+	OrderID     json.Number              `json:"orderId"`
+	RequestID   mirrorsync.Field[string] `json:"requestId"`
+	Status      mirrorsync.Field[string] `json:"status"`
+	TotalCards  mirrorsync.Field[int64]  `json:"totalCards"`
+	CreatedOn   string                   `json:"createdOn"`
+	CompletedOn string                   `json:"completedOn"`
 }
 
 // Decode implements mirrorsync.Decoder.
@@ -136,9 +142,11 @@ func (s *Source) decodeProducts(ev mirrorsync.Event, body []byte) ([]mirrorsync.
 	if err := strictJSON(body, &e); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", productUpdated, err)
 	}
-	fallback := eventTime(ev)
+	// The body's timestamp is when Bamboo stamped the event, and stays the same when the event is
+	// retried (the Svix timestamp does not): it breaks ties between diffs of one modifiedDate.
+	stamped := eventVersion(ev)
 	if t, err := parseTime(e.Timestamp); err == nil {
-		fallback = t
+		stamped = mirrorsync.Version{At: t, EventAt: t}
 	}
 	changes := make([]mirrorsync.Change, 0, len(e.Products))
 	for i, p := range e.Products {
@@ -152,13 +160,13 @@ func (s *Source) decodeProducts(ev mirrorsync.Event, body []byte) ([]mirrorsync.
 		if err := strictJSON(p.NewState, &now); err != nil {
 			return nil, fmt.Errorf("decode %s: product %s newState: %w", productUpdated, p.ID, err)
 		}
-		at := fallback
+		v := stamped
 		if t, err := parseTime(now.ModifiedDate); err == nil {
-			at = t // the product's own version, consistent with what the catalog API reports
+			v.At, v.Received = t, false // the product's own version, the clock the catalog API reports too
 		}
 		c := mirrorsync.Change{
 			Key:     mirrorsync.Key{Source: s.name, ExternalID: p.ID.String()},
-			Version: mirrorsync.Version{At: at},
+			Version: v,
 			Entity:  now.product(),
 			Patch:   true, // the diff's state is part of the product; the catalog's fields stay in raw
 			Raw:     p.NewState,
@@ -177,17 +185,12 @@ func (s *Source) decodeProducts(ev mirrorsync.Event, body []byte) ([]mirrorsync.
 
 // product maps a diff state to the mirror's product fields (only those the state carries).
 func (st productState) product() *mirrorsync.Product {
-	p := &mirrorsync.Product{Kind: mirrorsync.Some("product")}
-	if st.Name != nil {
-		p.Name = mirrorsync.Some(*st.Name)
+	p := &mirrorsync.Product{
+		Kind: mirrorsync.Some("product"), Name: st.Name, Status: st.Status,
+		MinFaceValue: st.MinFaceValue, MaxFaceValue: st.MaxFaceValue,
+		StockQuantity: st.Quantity, // null means unlimited: NULL
 	}
-	if st.Status != nil {
-		p.Status = mirrorsync.Some(*st.Status)
-	}
-	p.MinFaceValue = mirrorsync.FromPtr(st.MinFaceValue)
-	p.MaxFaceValue = mirrorsync.FromPtr(st.MaxFaceValue)
-	p.StockQuantity = mirrorsync.FromPtr(st.Quantity) // null means unlimited: NULL
-	st.Price.set(p)
+	setPrice(p, st.Price)
 	return p
 }
 
@@ -199,37 +202,40 @@ func (s *Source) decodeOrder(ev mirrorsync.Event, body []byte) ([]mirrorsync.Cha
 	if o.OrderID == "" {
 		return nil, fmt.Errorf("decode bamboo order: no orderId")
 	}
-	e := &mirrorsync.Order{}
-	if o.RequestID != nil {
-		e.RequestID = mirrorsync.Some(*o.RequestID)
-	}
-	if o.Status != nil {
-		e.Status = mirrorsync.Some(*o.Status)
-	}
-	e.TotalCards = mirrorsync.FromPtr(o.TotalCards)
-	at := eventTime(ev)
+	e := &mirrorsync.Order{RequestID: o.RequestID, Status: orderStatus(o.Status), TotalCards: o.TotalCards}
+	v := eventVersion(ev)
 	if t, err := parseTime(o.CreatedOn); err == nil {
 		e.PlacedAt = mirrorsync.Some(t)
 	}
 	if t, err := parseTime(o.CompletedOn); err == nil {
 		e.CompletedAt = mirrorsync.Some(t)
-		at = t
+		v.At, v.Received = t, false
 	}
 	return []mirrorsync.Change{{
 		Key:     mirrorsync.Key{Source: s.name, ExternalID: o.OrderID.String()},
-		Version: mirrorsync.Version{At: at},
+		Version: v,
 		Entity:  e,
 		Patch:   true, // Get Order returns more than the event carries
 		Raw:     body,
 	}}, nil
 }
 
-// eventTime is an event's time when its body says none: the signed timestamp, else when it arrived.
-func eventTime(ev mirrorsync.Event) time.Time {
-	if !ev.SentAt.IsZero() {
-		return ev.SentAt
+// orderStatus stores Bamboo's order status in one spelling, its webhooks' (lower case:
+// "succeeded"), whichever path reports it: Get Order says "Succeeded".
+func orderStatus(f mirrorsync.Field[string]) mirrorsync.Field[string] {
+	if f.Set && !f.Null {
+		f.Value = strings.ToLower(f.Value)
 	}
-	return ev.ReceivedAt
+	return f
+}
+
+// eventVersion is the version of an event whose body says no time: its signed timestamp (Svix),
+// else when it was received.
+func eventVersion(ev mirrorsync.Event) mirrorsync.Version {
+	if !ev.SentAt.IsZero() {
+		return mirrorsync.Version{At: ev.SentAt, EventAt: ev.SentAt}
+	}
+	return mirrorsync.Received(ev.ReceivedAt)
 }
 
 // parseTime reads Bamboo's times: RFC 3339 with a zone or offset, or (modifiedDate) seven

@@ -14,10 +14,11 @@ import (
 // event is one delivery, read: the envelope's type and the data object it carries.
 type event struct {
 	typ     string
-	storeID string
-	at      time.Time       // the version of every field the event sets
-	data    *object         // the resource, key by key
-	raw     json.RawMessage // the resource as received
+	storeID string             // "" when neither the envelope nor the data names a store
+	at      time.Time          // when the event was true: the resource's updatedAt, else the event's time
+	version mirrorsync.Version // the version of every field the event sets
+	data    *object            // the resource, key by key
+	raw     json.RawMessage    // the resource as received
 }
 
 // mapper turns an event's data into the entity it reports.
@@ -78,18 +79,20 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ.Value, err)
 	}
-	if e.storeID == "" {
-		e.storeID = s.storeID // several documented events name no store
-	}
 	id := e.data.text("id")
 	if e.data.err != nil || !id.Set || id.Null || id.Value == "" {
 		return nil, fmt.Errorf("decode %s: data has no id", typ.Value)
 	}
 	c := mirrorsync.Change{
 		Key:     mirrorsync.Key{Source: s.name, StoreID: e.storeID, ExternalID: id.Value},
-		Version: mirrorsync.Version{At: e.at},
+		Version: e.version,
 		Patch:   true,
 		Raw:     e.raw,
+	}
+	if e.storeID == "" {
+		// Several documented events name no store: the resource's row is wherever it already
+		// is, else in the configured store (docs/rules.md, "One resource, one row").
+		c.Key.StoreID, c.AnyStore = s.storeID, true
 	}
 	if action == "deleted" {
 		c.Entity, c.Delete = f.empty(), true
@@ -116,29 +119,41 @@ func readEvent(env *object, typ string, ev mirrorsync.Event) (*event, error) {
 	if e.storeID == "" {
 		e.storeID = data.text("storeId").Value
 	}
-	if e.at, err = version(env, data, ev); err != nil {
+	if e.version, err = version(env, data, ev); err != nil {
 		return nil, err
 	}
+	e.at = e.version.At
 	if env.err != nil || data.err != nil {
 		return nil, errors.Join(env.err, data.err)
 	}
 	return e, nil
 }
 
-// version is the time the event's fields are versioned at: the resource's updatedAt, else the
-// envelope's timestamp, else the signed time of the delivery, else when it was received (several
-// of the documented events carry neither time).
-func version(env, data *object, ev mirrorsync.Event) (time.Time, error) {
-	for _, t := range []mirrorsync.Field[time.Time]{data.instant("updatedAt"), env.instant("timestamp")} {
-		if t.Set && !t.Null && !t.Value.IsZero() {
-			return t.Value, nil
-		}
-	}
+// version is the version of every field the event sets: the resource's updatedAt, else the
+// envelope's timestamp, else the signed time of the delivery; the envelope's timestamp, when the
+// provider stamped the event, breaks ties. Several documented events carry neither time: they
+// are versioned at their receipt (mirrorsync.Received), and a reconcile pull fetched after that
+// can still repair what they set (docs/rules.md, "Events without a time").
+func version(env, data *object, ev mirrorsync.Event) (mirrorsync.Version, error) {
+	updated, stamped := data.instant("updatedAt"), env.instant("timestamp")
 	if err := errors.Join(env.err, data.err); err != nil {
-		return time.Time{}, err
+		return mirrorsync.Version{}, err
 	}
-	if !ev.SentAt.IsZero() {
-		return ev.SentAt.UTC(), nil
+	var v mirrorsync.Version
+	switch {
+	case known(stamped):
+		v.EventAt = stamped.Value
+	case !ev.SentAt.IsZero():
+		v.EventAt = ev.SentAt.UTC()
+	default:
+		v = mirrorsync.Received(ev.ReceivedAt.UTC())
 	}
-	return ev.ReceivedAt.UTC(), nil
+	v.At = v.EventAt
+	if known(updated) {
+		v.At, v.Received = updated.Value, false
+	}
+	return v, nil
 }
+
+// known reports a time field that carries a time.
+func known(t mirrorsync.Field[time.Time]) bool { return t.Set && !t.Null && !t.Value.IsZero() }

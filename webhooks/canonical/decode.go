@@ -47,7 +47,7 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	changes := []mirrorsync.Change{c}
 	if f, ok := c.Entity.(*mirrorsync.Fulfillment); ok && (!f.Type.Set || f.Type.Null) {
 		f.Type = mirrorsync.Field[string]{} // a null type states nothing either
-		changes = append(changes, defaultType(c.Key))
+		changes = append(changes, defaultType(c))
 	}
 	return changes, nil
 }
@@ -56,9 +56,10 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 // ever states wins over the default, whenever it arrives.
 var defaultVersion = mirrorsync.Version{At: time.Unix(0, 0).UTC()}
 
-// defaultType says a fulfillment is a delivery, unless some event of it says otherwise.
-func defaultType(k mirrorsync.Key) mirrorsync.Change {
-	return mirrorsync.Change{Key: k, Version: defaultVersion, Entity: &mirrorsync.Fulfillment{Type: mirrorsync.Some(defaultFulfillmentType)}}
+// defaultType says the fulfillment of c is a delivery, unless some event of it says otherwise.
+func defaultType(c mirrorsync.Change) mirrorsync.Change {
+	return mirrorsync.Change{Key: c.Key, AnyStore: c.AnyStore, Version: defaultVersion,
+		Entity: &mirrorsync.Fulfillment{Type: mirrorsync.Some(defaultFulfillmentType)}}
 }
 
 // header checks the body's shape as Verify did (a stored event is decoded again on replay),
@@ -76,6 +77,9 @@ func (s *Source) header(ev mirrorsync.Event) (mirrorsync.Change, *object, error)
 	if err != nil {
 		return mirrorsync.Change{}, nil, fmt.Errorf("resolve store: %w", err)
 	}
+	// A body without external_store_id names no store: its resource's row is wherever it
+	// already is, else in the one configured store (or "").
+	anyStore := env.ExternalStoreID == ""
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(ev.Body, &top); err != nil {
 		return mirrorsync.Change{}, nil, fmt.Errorf("read body: %w", err)
@@ -86,33 +90,40 @@ func (s *Source) header(ev mirrorsync.Event) (mirrorsync.Change, *object, error)
 		return mirrorsync.Change{}, nil, err
 	}
 	id, _ := parseText(entity.members[idKey[ev.Type]]) // validate made sure it is a non-empty string
-	at, err := version(entity, ev)
+	v, err := version(entity, ev)
 	if err != nil {
 		return mirrorsync.Change{}, nil, err
 	}
 	return mirrorsync.Change{
-		Key:     mirrorsync.Key{Source: s.name, StoreID: storeID, ExternalID: id},
-		Version: mirrorsync.Version{At: at},
-		Patch:   true,
-		Raw:     top[key],
+		Key:      mirrorsync.Key{Source: s.name, StoreID: storeID, ExternalID: id},
+		Version:  v,
+		Patch:    true,
+		Raw:      top[key],
+		AnyStore: anyStore,
 	}, entity, nil
 }
 
-// version is the change's time: the entity's updated_at when it has one (a malformed one is an
-// error, not a silent fallback to another clock), else the signed timestamp, else receipt.
-func version(entity *object, ev mirrorsync.Event) (time.Time, error) {
+// version is the change's version: the entity's updated_at when it has one (a malformed one is an
+// error, not a silent fallback to another clock), else the signed timestamp, else receipt; the
+// signed timestamp, when the sender stamped the request, breaks ties.
+func version(entity *object, ev mirrorsync.Event) (mirrorsync.Version, error) {
 	updated := entity.timestamp("updated_at")
+	var v mirrorsync.Version
 	switch {
 	case entity.err != nil:
-		return time.Time{}, entity.err
-	case updated.Set && !updated.Null:
-		return updated.Value, nil
+		return v, entity.err
 	case !ev.SentAt.IsZero():
-		return ev.SentAt.UTC(), nil
+		v = mirrorsync.Version{At: ev.SentAt.UTC(), EventAt: ev.SentAt.UTC()}
 	case !ev.ReceivedAt.IsZero():
-		return ev.ReceivedAt.UTC(), nil
+		v = mirrorsync.Received(ev.ReceivedAt.UTC())
 	}
-	return time.Time{}, fmt.Errorf("%s has no updated_at and the event no timestamp", entity.path)
+	if updated.Set && !updated.Null {
+		v.At, v.Received = updated.Value, false
+	}
+	if v.At.IsZero() {
+		return v, fmt.Errorf("%s has no updated_at and the event no timestamp", entity.path)
+	}
+	return v, nil
 }
 
 // decodeProduct maps a product upsert. kind is always "product": the canonical shape has no bundles.

@@ -19,7 +19,7 @@ type Puller struct {
 	source   string
 	client   *webhooks.Client
 	perPage  int
-	snapshot func(p product, raw json.RawMessage, at time.Time) mirrorsync.Change
+	snapshot func(p product, raw json.RawMessage, v mirrorsync.Version) mirrorsync.Change
 	now      func() time.Time
 }
 
@@ -78,7 +78,7 @@ func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func
 			if err != nil {
 				at = fetched // no version given: the product as of the fetch
 			}
-			changes = append(changes, p.snapshot(obj, raw, at))
+			changes = append(changes, p.snapshot(obj, raw, mirrorsync.Version{At: at}))
 		}
 		if len(changes) > 0 {
 			if err := emit(changes); err != nil {

@@ -34,56 +34,58 @@ type envelope struct {
 	} `json:"data"`
 }
 
-// product is sticky.io's product or bundle object, as in webhooks and the v2 products API.
+// product is sticky.io's product or bundle object, as in webhooks and the v2 products API. Every
+// column is a Field and every child list one too: a key the object leaves out changes nothing,
+// an explicit null empties the column (or the list).
 type product struct {
-	ID          json.Number `json:"id"`
-	Name        *string     `json:"name"`
-	SKU         *string     `json:"sku"`
-	Description *string     `json:"description"`
-	Type        *string     `json:"type"`
-	BundleType  *string     `json:"bundle_type"`
-	Vertical    *struct {
-		Name *string `json:"name"`
-	} `json:"vertical"`
-	Category *struct {
-		ID   json.Number `json:"id"`
-		Name *string     `json:"name"`
-	} `json:"category"`
-	MaxQuantity   *int64           `json:"max_quantity"`
-	IsTaxable     *flag            `json:"is_taxable"`
-	TaxCode       *string          `json:"tax_code"`
-	IsShippable   *flag            `json:"is_shippable"`
-	Price         *decimal.Decimal `json:"price"`
-	CostOfGoods   *decimal.Decimal `json:"cost_of_goods"`
-	RestockingFee *decimal.Decimal `json:"restocking_fee"`
-	CreatedAt     string           `json:"created_at"`
-	UpdatedAt     string           `json:"updated_at"`
-	Images        *[]struct {
+	ID          json.Number              `json:"id"`
+	Name        mirrorsync.Field[string] `json:"name"`
+	SKU         mirrorsync.Field[string] `json:"sku"`
+	Description mirrorsync.Field[string] `json:"description"`
+	Type        *string                  `json:"type"`
+	BundleType  mirrorsync.Field[string] `json:"bundle_type"`
+	Vertical    mirrorsync.Field[struct {
+		Name mirrorsync.Field[string] `json:"name"`
+	}] `json:"vertical"`
+	Category mirrorsync.Field[struct {
+		ID   json.Number              `json:"id"`
+		Name mirrorsync.Field[string] `json:"name"`
+	}] `json:"category"`
+	MaxQuantity   mirrorsync.Field[int64]           `json:"max_quantity"`
+	IsTaxable     mirrorsync.Field[flag]            `json:"is_taxable"`
+	TaxCode       mirrorsync.Field[string]          `json:"tax_code"`
+	IsShippable   mirrorsync.Field[flag]            `json:"is_shippable"`
+	Price         mirrorsync.Field[decimal.Decimal] `json:"price"`
+	CostOfGoods   mirrorsync.Field[decimal.Decimal] `json:"cost_of_goods"`
+	RestockingFee mirrorsync.Field[decimal.Decimal] `json:"restocking_fee"`
+	CreatedAt     string                            `json:"created_at"`
+	UpdatedAt     string                            `json:"updated_at"`
+	Images        mirrorsync.Field[[]struct {
 		ID        json.Number `json:"id"`
 		Path      *string     `json:"path"`
 		IsDefault *flag       `json:"is_default"`
-	} `json:"images"`
-	CustomFields *[]struct {
+	}] `json:"images"`
+	CustomFields mirrorsync.Field[[]struct {
 		ID       json.Number `json:"id"`
 		Name     *string     `json:"name"`
 		TokenKey *string     `json:"token_key"`
 		Values   []struct {
 			Value *string `json:"value"`
 		} `json:"values"`
-	} `json:"custom_fields"`
-	Variants *[]struct {
+	}] `json:"custom_fields"`
+	Variants mirrorsync.Field[[]struct {
 		ID         json.Number        `json:"id"`
 		Price      *decimal.Decimal   `json:"price"`
 		Quantity   *int64             `json:"quantity"`
 		Weight     *decimal.Decimal   `json:"weight"`
 		SKU        *string            `json:"sku_num"`
 		Attributes []variantAttribute `json:"attributes"`
-	} `json:"variants"`
-	Products *[]struct { // bundle contents
+	}] `json:"variants"`
+	Products mirrorsync.Field[[]struct { // bundle contents
 		ID       json.Number `json:"id"`
 		Name     *string     `json:"name"`
 		Quantity *int64      `json:"quantity"`
-	} `json:"products"`
+	}] `json:"products"`
 }
 
 type variantAttribute struct {
@@ -137,56 +139,66 @@ func (s *Source) decodeSnapshot(env envelope) ([]mirrorsync.Change, error) {
 	if p.ID == "" {
 		return nil, fmt.Errorf("decode %s: object has no id", env.Type)
 	}
-	// The object's updated_at (with offset) is its version; the envelope time only when it is missing.
+	// The object's updated_at (with offset) is its version; the envelope's time, when sticky.io
+	// stamped the event, breaks ties between snapshots of one updated_at (and stands in for a
+	// missing updated_at).
+	sent, sentErr := parseEnvelopeTime(env.Time)
 	at, err := parseOffsetTime(p.UpdatedAt)
 	if err != nil {
-		if at, err = parseEnvelopeTime(env.Time); err != nil {
-			return nil, fmt.Errorf("decode %s: no usable time: %w", env.Type, err)
+		if sentErr != nil {
+			return nil, fmt.Errorf("decode %s: no usable time: %w", env.Type, sentErr)
 		}
+		at = sent
 	}
-	return []mirrorsync.Change{s.snapshot(p, env.Data.Object, at)}, nil
+	return []mirrorsync.Change{s.snapshot(p, env.Data.Object, mirrorsync.Version{At: at, EventAt: sent})}, nil
 }
 
 // snapshot maps a full product object to a change that replaces the product and its children.
-func (s *Source) snapshot(p product, raw json.RawMessage, at time.Time) mirrorsync.Change {
+func (s *Source) snapshot(p product, raw json.RawMessage, v mirrorsync.Version) mirrorsync.Change {
 	e := &mirrorsync.Product{
 		Kind:          mirrorsync.Some("product"),
-		Name:          fromPtr(p.Name),
-		SKU:           fromPtr(p.SKU),
-		Description:   fromPtr(p.Description),
-		BundleType:    fromPtr(p.BundleType),
-		MaxQuantity:   mirrorsync.FromPtr(p.MaxQuantity),
-		TaxCode:       fromPtr(p.TaxCode),
-		Price:         mirrorsync.FromPtr(p.Price),
-		CostOfGoods:   mirrorsync.FromPtr(p.CostOfGoods),
-		RestockingFee: mirrorsync.FromPtr(p.RestockingFee),
+		Name:          p.Name,
+		SKU:           p.SKU,
+		Description:   p.Description,
+		BundleType:    p.BundleType,
+		MaxQuantity:   p.MaxQuantity,
+		TaxCode:       p.TaxCode,
+		Price:         p.Price,
+		CostOfGoods:   p.CostOfGoods,
+		RestockingFee: p.RestockingFee,
 		IsTaxable:     flagField(p.IsTaxable),
 		IsShippable:   flagField(p.IsShippable),
 	}
 	if p.Type != nil && *p.Type == "bundle" {
 		e.Kind = mirrorsync.Some("bundle")
 	}
-	if p.Vertical != nil {
-		e.VerticalName = fromPtr(p.Vertical.Name)
+	switch vt := p.Vertical; {
+	case vt.Null:
+		e.VerticalName = mirrorsync.Null[string]()
+	case vt.Set:
+		e.VerticalName = vt.Value.Name
 	}
-	if p.Category != nil {
-		e.CategoryExternalID = mirrorsync.NonEmpty(p.Category.ID.String())
-		e.CategoryName = fromPtr(p.Category.Name)
+	switch cat := p.Category; {
+	case cat.Null:
+		e.CategoryExternalID, e.CategoryName = mirrorsync.Null[string](), mirrorsync.Null[string]()
+	case cat.Set:
+		e.CategoryExternalID = mirrorsync.NonEmpty(cat.Value.ID.String())
+		e.CategoryName = cat.Value.Name
 	}
 	if t, err := parseOffsetTime(p.CreatedAt); err == nil {
 		e.ProviderCreatedAt = mirrorsync.Some(t)
 	}
-	// A child list the object carries is the whole list; one it lacks is left as it is.
-	if p.Images != nil {
-		images := make([]mirrorsync.Image, len(*p.Images))
-		for i, im := range *p.Images {
+	// A child list the object carries is the whole list (null: none); one it lacks is left as it is.
+	if p.Images.Set {
+		images := make([]mirrorsync.Image, len(p.Images.Value))
+		for i, im := range p.Images.Value {
 			images[i] = mirrorsync.Image{ExternalID: textPtr(im.ID), URL: im.Path, IsDefault: (*bool)(im.IsDefault)}
 		}
 		e.Images = mirrorsync.All(images)
 	}
-	if p.CustomFields != nil {
+	if p.CustomFields.Set {
 		var fields []mirrorsync.CustomField
-		for _, cf := range *p.CustomFields {
+		for _, cf := range p.CustomFields.Value {
 			if len(cf.Values) == 0 {
 				fields = append(fields, mirrorsync.CustomField{ExternalID: textPtr(cf.ID), Name: cf.Name, TokenKey: cf.TokenKey})
 			}
@@ -196,9 +208,9 @@ func (s *Source) snapshot(p product, raw json.RawMessage, at time.Time) mirrorsy
 		}
 		e.CustomFields = mirrorsync.All(fields)
 	}
-	if p.Variants != nil {
-		variants := make([]mirrorsync.Variant, len(*p.Variants))
-		for i, v := range *p.Variants {
+	if p.Variants.Set {
+		variants := make([]mirrorsync.Variant, len(p.Variants.Value))
+		for i, v := range p.Variants.Value {
 			attrs := make([]mirrorsync.VariantAttribute, len(v.Attributes))
 			for j, a := range v.Attributes {
 				attrs[j] = mirrorsync.VariantAttribute{AttributeName: a.Attribute.Name, OptionName: a.Attribute.Option.Name}
@@ -208,16 +220,16 @@ func (s *Source) snapshot(p product, raw json.RawMessage, at time.Time) mirrorsy
 		}
 		e.Variants = mirrorsync.All(variants)
 	}
-	if p.Products != nil {
-		items := make([]mirrorsync.BundleItem, len(*p.Products))
-		for i, b := range *p.Products {
+	if p.Products.Set {
+		items := make([]mirrorsync.BundleItem, len(p.Products.Value))
+		for i, b := range p.Products.Value {
 			items[i] = mirrorsync.BundleItem{ProductExternalID: textPtr(b.ID), ProductName: b.Name, Quantity: b.Quantity}
 		}
 		e.BundleItems = mirrorsync.All(items)
 	}
 	return mirrorsync.Change{
 		Key:     mirrorsync.Key{Source: s.name, ExternalID: p.ID.String()},
-		Version: mirrorsync.Version{At: at},
+		Version: v,
 		Entity:  e,
 		Raw:     raw,
 	}
@@ -236,7 +248,7 @@ func (s *Source) decodeDelete(env envelope) ([]mirrorsync.Change, error) {
 	}
 	return []mirrorsync.Change{{
 		Key:     mirrorsync.Key{Source: s.name, ExternalID: obj.ID.String()},
-		Version: mirrorsync.Version{At: at},
+		Version: mirrorsync.Version{At: at, EventAt: at},
 		Entity:  &mirrorsync.Product{},
 		Delete:  true,
 	}}, nil
@@ -264,13 +276,8 @@ func parseOffsetTime(s string) (time.Time, error) {
 
 func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
 
-func fromPtr(p *string) mirrorsync.Field[string] { return mirrorsync.FromPtr(p) }
-
-func flagField(f *flag) mirrorsync.Field[bool] {
-	if f == nil {
-		return mirrorsync.Field[bool]{}
-	}
-	return mirrorsync.Some(bool(*f))
+func flagField(f mirrorsync.Field[flag]) mirrorsync.Field[bool] {
+	return mirrorsync.Field[bool]{Value: bool(f.Value), Null: f.Null, Set: f.Set}
 }
 
 func textPtr(n json.Number) *string {
