@@ -47,6 +47,9 @@ func applyChanges(ctx context.Context, tx *sqlx.Tx, origin mirrorsync.Origin, ch
 // are then read again FOR UPDATE, merged again from their locked state, and written.
 func (t *table) apply(ctx context.Context, tx *sqlx.Tx, origin mirrorsync.Origin, changes []mirrorsync.Change) (mirrorsync.ApplyResult, error) {
 	var res mirrorsync.ApplyResult
+	if err := t.placeStores(ctx, tx, changes); err != nil {
+		return res, err
+	}
 	byKey := map[mirrorsync.Key][]mirrorsync.Change{}
 	for _, c := range changes {
 		byKey[c.Key] = append(byKey[c.Key], c)

@@ -14,20 +14,42 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// randomChanges makes n changes to a few products: full snapshots, partial patches and deletes,
-// with provider times that often collide (so receive order must break ties).
+// randomChanges makes n changes to a few products: full snapshots, partial patches (each
+// carrying some fields and leaving the others out, or setting one to an explicit NULL) and
+// deletes. Provider times often collide, and so do the events' own times, so that ties go to the
+// event time and then to receive order; some events carry no provider time at all (versioned at
+// their receipt); and the events of products 0 and 1, which live in store s1, name their store
+// only some of the time.
 func randomChanges(rng *rand.Rand, source string, n int) []mirrorsync.Change {
 	var out []mirrorsync.Change
 	for i := 0; i < n; i++ {
-		id := fmt.Sprint(rng.Intn(4))
+		id := rng.Intn(4)
 		at := t0.Add(time.Duration(rng.Intn(6)) * time.Minute)
-		c := mirrorsync.Change{Key: mirrorsync.Key{Source: source, ExternalID: id}, Version: mirrorsync.Version{At: at, Seq: int64(i + 1)}}
-		switch rng.Intn(4) {
+		v := mirrorsync.Version{At: at, EventAt: at.Add(time.Duration(rng.Intn(3)) * time.Second), Seq: int64(i + 1)}
+		if rng.Intn(5) == 0 {
+			v = mirrorsync.Received(t0.Add(time.Duration(i) * 20 * time.Second)) // received in order, every 20 s
+			v.Seq = int64(i + 1)
+		}
+		c := mirrorsync.Change{Key: mirrorsync.Key{Source: source, ExternalID: fmt.Sprint(id)}, Version: v}
+		if id < 2 {
+			c.Key.StoreID = "s1"
+			if rng.Intn(2) == 0 {
+				c.Key.StoreID, c.AnyStore = "", true // the source has no configured store
+			}
+		}
+		switch rng.Intn(5) {
 		case 0:
 			c.Entity, c.Delete = &mirrorsync.Product{}, true
 		case 1:
 			c.Entity, c.Patch = &mirrorsync.Product{Price: mirrorsync.Some(dec(fmt.Sprint(rng.Intn(50))))}, true
 			c.Raw = []byte(fmt.Sprintf(`{"price":%d}`, i))
+		case 2:
+			p := &mirrorsync.Product{Name: mirrorsync.Some(fmt.Sprint("patched ", i))}
+			if rng.Intn(2) == 0 {
+				p.StockQuantity = mirrorsync.Null[int64]() // explicitly unlimited
+			}
+			c.Entity, c.Patch = p, true
+			c.Raw = []byte(fmt.Sprintf(`{"name":"patched %d"}`, i))
 		default:
 			vs := make([]mirrorsync.Variant, rng.Intn(3))
 			for j := range vs {
@@ -56,10 +78,11 @@ func mirrorState(t *testing.T, db *store.DB, source string) string {
 	t.Helper()
 	var rows []string
 	err := db.SQL().Select(&rows, `
-		SELECT concat_ws('|', external_id, name, price, stock_quantity, deleted_at, source_updated_at, raw::text,
-			(SELECT string_agg(v.external_id || ':' || coalesce(v.sku, ''), ',' ORDER BY v.position)
+		SELECT concat_ws('|', store_id, external_id, name, price, coalesce(stock_quantity::text, 'unlimited'), deleted_at,
+			source_updated_at, raw::text,
+			(SELECT string_agg(v.store_id || '/' || v.external_id || ':' || coalesce(v.sku, ''), ',' ORDER BY v.position)
 			 FROM mirror.product_variants v WHERE v.source = p.source AND v.product_external_id = p.external_id))
-		FROM mirror.products p WHERE source = $1 ORDER BY external_id`, source)
+		FROM mirror.products p WHERE source = $1 ORDER BY store_id, external_id`, source)
 	if err != nil {
 		t.Fatalf("read mirror: %v", err)
 	}
@@ -71,7 +94,7 @@ func mirrorState(t *testing.T, db *store.DB, source string) string {
 func TestApplyConvergesInAnyOrder(t *testing.T) {
 	db := storetest.NewDB(t)
 	ctx := context.Background()
-	for round := 0; round < 8; round++ {
+	for round := 0; round < 12; round++ {
 		rng := rand.New(rand.NewSource(int64(round)))
 		changes := randomChanges(rng, "x", 40)
 

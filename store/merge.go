@@ -222,6 +222,10 @@ func (t *table) merge(r *row, c mirrorsync.Change, origin mirrorsync.Origin) {
 	if mergeRaw(r, c, origin) {
 		applied = true
 	}
+	if _, confirmed := r.versions[storeField]; !confirmed && !c.AnyStore && c.Key.StoreID != "" {
+		r.versions[storeField] = fieldVersion{} // an event named the row's store (see stores.go)
+		applied = true
+	}
 	if applied {
 		r.dirty = true
 		r.origin = origin
