@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -29,9 +30,10 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 	n := len(ds)
 	sources, ids, types, sent, statuses, errs := make([]string, n), make([]string, n), make([]string, n),
 		make([]sql.NullString, n), make([]string, n), make([]sql.NullString, n)
-	bodies := make(pq.ByteaArray, n)
+	bodies, keys := make(pq.ByteaArray, n), make(pq.ByteaArray, n)
 	for i, d := range ds {
 		sources[i], ids[i], types[i], bodies[i], statuses[i] = d.Source, cleanID(d.ID), cleanID(d.Type), d.Body, StatusPending
+		keys[i] = deliveryKey(d.ID)
 		if !d.SentAt.IsZero() {
 			sent[i] = sql.NullString{String: d.SentAt.UTC().Format(time.RFC3339Nano), Valid: true}
 		}
@@ -42,14 +44,14 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 	}
 	// ON CONFLICT DO NOTHING: a provider's retry of a stored delivery is a cheap no-op, answered 2xx.
 	const insertEvents = `
-		INSERT INTO sync.webhook_events (source, delivery_id, event_type, sent_at, body, status, last_error, due_at)
-		SELECT d.source, d.delivery_id, d.event_type, d.sent_at::timestamptz, d.body, d.status, d.last_error,
+		INSERT INTO sync.webhook_events (source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error, due_at)
+		SELECT d.source, d.delivery_id, d.delivery_key, d.event_type, d.sent_at::timestamptz, d.body, d.status, d.last_error,
 		       CASE WHEN d.status = 'pending' THEN now() END
-		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::text[])
-		     AS d(source, delivery_id, event_type, sent_at, body, status, last_error)
-		ON CONFLICT (source, delivery_id) DO NOTHING
-		RETURNING source, delivery_id`
-	rows, err := db.db.QueryContext(ctx, insertEvents, pq.StringArray(sources), pq.StringArray(ids),
+		FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::text[])
+		     AS d(source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error)
+		ON CONFLICT (source, delivery_key) DO NOTHING
+		RETURNING source, delivery_key`
+	rows, err := db.db.QueryContext(ctx, insertEvents, pq.StringArray(sources), pq.StringArray(ids), keys,
 		pq.StringArray(types), pq.Array(sent), bodies, pq.StringArray(statuses), pq.Array(errs))
 	if err != nil {
 		return nil, fmt.Errorf("store deliveries: %w", err)
@@ -57,25 +59,35 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 	defer rows.Close()
 	stored := map[[2]string]bool{}
 	for rows.Next() {
-		var k [2]string
-		if err := rows.Scan(&k[0], &k[1]); err != nil {
+		var source string
+		var key []byte
+		if err := rows.Scan(&source, &key); err != nil {
 			return nil, fmt.Errorf("store deliveries: %w", err)
 		}
-		stored[k] = true
+		stored[[2]string{source, string(key)}] = true
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store deliveries: %w", err)
 	}
 	fresh := make([]bool, n)
 	for i := range ds {
-		k := [2]string{sources[i], ids[i]}
+		k := [2]string{sources[i], string(keys[i])}
 		fresh[i] = stored[k]
 		delete(stored, k) // a delivery twice in one batch is new once
 	}
 	return fresh, nil
 }
 
-// cleanID makes a provider-chosen string storable as text: no NULs, valid UTF-8.
+// deliveryKey is what a delivery is deduplicated on: the SHA-256 of its id's exact bytes, so that
+// an id of any length is stored, and ids that differ in any byte (a NUL, invalid UTF-8, which the
+// readable delivery_id cannot show) stay two deliveries.
+func deliveryKey(id string) []byte {
+	k := sha256.Sum256([]byte(id))
+	return k[:]
+}
+
+// cleanID makes a provider-chosen string storable as text: no NULs, valid UTF-8. The result is
+// for people to read; it is not what deliveries are told apart by (deliveryKey).
 func cleanID(s string) string {
 	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 }
@@ -216,14 +228,21 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 
 // permanent reports an apply error that no retry can cure: the data itself is what PostgreSQL
 // refuses (class 22, data exception: a \u0000 in JSON, a number out of range; class 23, a
-// constraint). Such an event is failed at once, not retried until max_attempts.
+// constraint; class 54, a program limit such as an index row too large), or the event cannot be
+// placed (errAmbiguousStore). Such an event is failed at once, not retried until max_attempts.
 func permanent(err error) bool {
+	if errors.Is(err, errAmbiguousStore) {
+		return true
+	}
 	var pqErr *pq.Error
 	if !errors.As(err, &pqErr) {
 		return false
 	}
-	class := pqErr.Code.Class()
-	return class == "22" || class == "23"
+	switch pqErr.Code.Class() {
+	case "22", "23", "54":
+		return true
+	}
+	return false
 }
 
 // decodeSafely turns a decoder panic into an error: one malformed delivery must not stop the daemon.

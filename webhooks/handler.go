@@ -60,7 +60,7 @@ func (s *server) takeDelivery(r *http.Request, name string, verifier Verifier) (
 		log.WithError(err).Error("could not store delivery")
 		return http.StatusServiceUnavailable, "could not store the delivery; retry later"
 	}
-	log = log.WithFields(logrus.Fields{"delivery_id": d.ID, "event_type": d.Type, "duplicate": !fresh})
+	log = log.WithFields(logrus.Fields{"delivery_id": logID(d.ID), "event_type": logID(d.Type), "duplicate": !fresh})
 	if d.Invalid != nil {
 		// Genuine (it was signed) but unusable: kept as failed, and the sender told exactly why.
 		log.WithError(d.Invalid).Warn("invalid delivery stored as failed")
@@ -71,4 +71,13 @@ func (s *server) takeDelivery(r *http.Request, name string, verifier Verifier) (
 		return http.StatusOK, "duplicate"
 	}
 	return http.StatusOK, "stored"
+}
+
+// logID shortens a provider-chosen id for a log line: an id may be any length.
+func logID(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
 }

@@ -1,9 +1,11 @@
 package webhooks
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -75,4 +77,19 @@ func BodyID(parts ...[]byte) string {
 		h.Write([]byte{0})
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// JSONID renders a delivery id found in a JSON body exactly as sent: a string's bytes between
+// its quotes, escapes and all, or a number's text ("" when raw is absent, null or neither).
+// Decoding the string instead would turn every invalid UTF-8 byte into U+FFFD, and so would
+// make two different ids one; a provider's retry repeats the same bytes, so this form is stable.
+func JSONID(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	switch {
+	case len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"':
+		return string(raw[1 : len(raw)-1])
+	case len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'):
+		return string(raw)
+	}
+	return ""
 }

@@ -41,10 +41,16 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	var n struct {
 		NotificationID json.Number `json:"notification_id"`
 		Topic          string      `json:"topic"`
+		Test           any         `json:"test"`
 	}
 	json.Unmarshal(r.Body, &n)
 	id := webhooks.BodyID(r.Body) // genuine but without a notification id: stored, and marked when applied
-	if n.NotificationID != "" {
+	switch {
+	case n.Test == true:
+		// A test delivery may reuse a real notification's id and topic: it must never take the
+		// real one's place (a real notification's id starts with a digit).
+		id = "test:" + id
+	case n.NotificationID != "":
 		id = n.NotificationID.String() + ":" + n.Topic
 	}
 	return mirrorsync.Delivery{ID: id, Type: n.Topic, Body: r.Body}, nil

@@ -40,11 +40,11 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: no matching signature", webhooks.ErrUnauthorized)
 	}
 	var env struct {
-		ID   string `json:"id"`
-		Type string `json:"type"`
+		ID   json.RawMessage `json:"id"`
+		Type string          `json:"type"`
 	}
 	json.Unmarshal(r.Body, &env)
-	id := env.ID
+	id := webhooks.JSONID(env.ID)
 	if id == "" {
 		id = webhooks.BodyID(r.Body) // genuine but without an event id: stored, and marked when applied
 	}

@@ -69,14 +69,23 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: no matching signature", webhooks.ErrUnauthorized)
 	}
 
-	d := mirrorsync.Delivery{Type: event, SentAt: sent, Body: r.Body, ID: webhooks.BodyID([]byte(r.Path), r.Body)}
+	// Without an event_id, the signed request itself is the delivery: only an exact retry (same
+	// path, signed timestamp and body) is a duplicate; a state that returns to an earlier value
+	// (stock 12, 11, 12) is news each time.
+	d := mirrorsync.Delivery{Type: event, SentAt: sent, Body: r.Body, ID: webhooks.BodyID([]byte(r.Path), []byte(ts), r.Body)}
 	var env envelope
 	if err := json.Unmarshal(r.Body, &env); err != nil {
 		d.Invalid = fmt.Errorf("%w: body is not a JSON object with string external_store_id and event_id: %v", mirrorsync.ErrInvalid, err)
 		return d, nil
 	}
 	if env.EventID != "" {
-		d.ID = env.EventID // CONTRACT §4: a sender's event ids are unique across its events
+		// A sender's event ids are unique across its events. The id is kept as sent (escapes
+		// and all), so that two ids differing only in bytes JSON decoding would replace differ.
+		var raw struct {
+			EventID json.RawMessage `json:"event_id"`
+		}
+		json.Unmarshal(r.Body, &raw)
+		d.ID = webhooks.JSONID(raw.EventID)
 	}
 	if _, err := s.store(env.ExternalStoreID); err != nil {
 		return mirrorsync.Delivery{}, err

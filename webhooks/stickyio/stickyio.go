@@ -52,22 +52,9 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 		} `json:"data"`
 	}
 	json.Unmarshal(plain, &env)
-	id := idText(env.Data.ID)
+	id := webhooks.JSONID(env.Data.ID)
 	if id == "" {
 		id = webhooks.BodyID(plain) // genuine but without data.id: stored, and marked when applied
 	}
 	return mirrorsync.Delivery{ID: id, Type: env.Type, Body: r.Body}, nil
-}
-
-// idText renders a JSON id, string or number, as text ("" when absent or null).
-func idText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }
