@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -71,11 +72,39 @@ func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
+		// The answer is public: it says why in words that name no host, port or driver text;
+		// the log has the detail.
 		logger(r).WithError(err).Warn("not ready")
-		writeError(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+		writeError(w, http.StatusServiceUnavailable, "not ready: "+notReadyReason(err))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// NotReady is an error of Options.Ready that says, in Reason, why in words fit for anyone to
+// read; Err is the detail, for the log.
+type NotReady struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotReady) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *NotReady) Unwrap() error { return e.Err }
+
+// notReadyReason is the public reason of a readiness error: its NotReady.Reason, or a generic
+// one (the error's own text may name a host, a port or the driver's words).
+func notReadyReason(err error) string {
+	var nr *NotReady
+	if errors.As(err, &nr) {
+		return nr.Reason
+	}
+	return "the daemon cannot serve yet"
 }
 
 type ctxKey struct{}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -143,14 +142,14 @@ func (m *Main) openDB(ctx context.Context, cfg Config, log *logrus.Entry) (*stor
 // ready reports whether the daemon can serve: the database answers and the schema is current.
 func ready(ctx context.Context, db *store.DB) error {
 	if err := db.Ping(ctx); err != nil {
-		return err
+		return &webhooks.NotReady{Reason: "the database does not answer", Err: err}
 	}
 	current, err := db.SchemaCurrent(ctx)
 	if err != nil {
-		return err
+		return &webhooks.NotReady{Reason: "the schema version could not be read", Err: err}
 	}
 	if !current {
-		return errors.New("schema has pending migrations (run storemirror migrate)")
+		return &webhooks.NotReady{Reason: "the schema has pending migrations (run storemirror migrate)"}
 	}
 	return nil
 }
