@@ -46,9 +46,14 @@ func TestConcurrentMigrations(t *testing.T) {
 		t.Fatalf("schema current = %v (%v)", current, err)
 	}
 	var migrations int
-	db.SQL().Get(&migrations, `SELECT count(*) FROM storemirror_schema_migrations WHERE version_id > 0`)
+	if err := db.SQL().Get(&migrations, `SELECT count(*) FROM sync.schema_migrations WHERE version_id > 0`); err != nil {
+		t.Fatal(err)
+	}
 	if total != migrations || migrations < 2 {
 		t.Errorf("the daemons applied %d migrations in all; %d are recorded", total, migrations)
+	}
+	if got := publicObjects(t, db); len(got) > 0 {
+		t.Errorf("in schema public: %v, want nothing", got)
 	}
 }
 
