@@ -55,6 +55,7 @@ commands:
   check-config   validate the configuration and print each problem
   resync         reconcile a source now: --source NAME [--entity E]... [--mode full|incremental]
   replay         re-apply stored webhook events: --source NAME [--since TIME] [--status failed|all]
+  grant-reader   let a PostgreSQL role read the mirror, and nothing of sync: ROLE
   version        print the version
 `
 
@@ -81,6 +82,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "replay":
 		opts := replayFlags(fs)
 		return m.parseAndRun(fs, args, func() error { return m.replay(ctx, *configPath, opts) })
+	case "grant-reader":
+		return m.grantReader(ctx, fs, args, configPath)
 	case "version":
 		fmt.Fprintln(m.Stdout, "storemirror", version)
 		return nil
