@@ -6,7 +6,7 @@ BIN     := bin/storemirror
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CONFIG  ?= config.example.yaml
 
-.PHONY: build run test bench lint demo check-config fuzz clean
+.PHONY: build run test bench lint demo check-config fuzz docs clean
 
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/storemirror
@@ -33,6 +33,10 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
 	$(GO) run $(STATICCHECK) ./...
+
+# Regenerate docs/data-dictionary.md from a freshly migrated database (a test fails while it is stale).
+docs:
+	PG_FAST=1 scripts/pg run $(GO) test -count=1 -run '^TestDataDictionaryIsCurrent$$' ./docs -update
 
 # Post one signed sample of each provider to the daemon `make run` started, and print the rows.
 demo:

@@ -55,6 +55,7 @@ commands:
   check-config   validate the configuration and print each problem
   resync         reconcile a source now: --source NAME [--entity E]... [--mode full|incremental]
   replay         re-apply stored webhook events: --source NAME [--since TIME] [--status failed|all]
+  docs           the mirror's data dictionary from the database's comments: [--format markdown|dbt]
   grant-reader   let a PostgreSQL role read the mirror, and nothing of sync: ROLE
   version        print the version
 `
@@ -82,6 +83,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "replay":
 		opts := replayFlags(fs)
 		return m.parseAndRun(fs, args, func() error { return m.replay(ctx, *configPath, opts) })
+	case "docs":
+		format := docsFlags(fs)
+		return m.parseAndRun(fs, args, func() error { return m.docs(ctx, *configPath, *format) })
 	case "grant-reader":
 		return m.grantReader(ctx, fs, args, configPath)
 	case "version":
