@@ -12,7 +12,7 @@ import (
 // ReaderGrant is what GrantReader did besides the grants.
 type ReaderGrant struct {
 	// SearchPathSet reports that the role's search path in this database is now mirror, public,
-	// so that it can write products_current for mirror.products_current.
+	// so that its queries may say products_current for mirror.products_current.
 	SearchPathSet bool
 	// SearchPathSQL is the statement that sets it: setting another role's search path takes a
 	// superuser (or CREATEROLE), so when SearchPathSet is false one of them has to run it.
