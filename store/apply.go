@@ -346,21 +346,21 @@ func (t *table) insert(ctx context.Context, tx *sqlx.Tx, rows []*row) (inserted 
 }
 
 // writeDependents writes what hangs off rows just written: replaced child collections, the
-// product history, and re-fetch flags for drift.
+// history of the columns tagged `history`, and re-fetch flags for drift.
 func (t *table) writeDependents(ctx context.Context, tx *sqlx.Tx, rows []*row) error {
 	for i := range t.children {
 		if err := t.children[i].replace(ctx, tx, i, rows); err != nil {
 			return err
 		}
 	}
-	history := newColumns(0, "source text", "store_id text", "product_external_id text", "field text",
+	history := newColumns(0, "source text", "store_id text", "parent_id text", "field text",
 		"old_value text", "new_value text", "changed_at timestamptz", "origin text")
 	drift := newColumns(0, "source text", "entity text", "store_id text", "external_id text", "reason text")
 	for _, r := range rows {
 		for _, h := range r.history {
 			history.set("source", r.key.Source)
 			history.set("store_id", r.key.StoreID)
-			history.set("product_external_id", r.key.ExternalID)
+			history.set("parent_id", r.key.ExternalID)
 			history.set("field", h.field)
 			history.set("old_value", h.old)
 			history.set("new_value", h.new)
@@ -376,8 +376,8 @@ func (t *table) writeDependents(ctx context.Context, tx *sqlx.Tx, rows []*row) e
 		}
 	}
 	if history.len() > 0 {
-		query := `INSERT INTO mirror.product_changes (source, store_id, product_external_id, field, old_value, new_value, changed_at, origin)
-			SELECT ` + history.selectList("u.") + ` FROM ` + history.from(1)
+		query := fmt.Sprintf(`INSERT INTO mirror.%s (source, store_id, %s, field, old_value, new_value, changed_at, origin)
+			SELECT %s FROM %s`, t.historyTable, t.historyParent, history.selectList("u."), history.from(1))
 		if _, err := tx.ExecContext(ctx, query, history.args()...); err != nil {
 			return fmt.Errorf("record product changes: %w", err)
 		}

@@ -261,13 +261,14 @@ func (t *table) mergeDeleted(r *row, c mirrorsync.Change, origin mirrorsync.Orig
 
 // mergeChildren replaces child collection i when the change carries it and is not older.
 func (t *table) mergeChildren(r *row, c mirrorsync.Change, origin mirrorsync.Origin, i int, many reflect.Value) bool {
-	if !many.Field(1).Bool() { // Many.Set
+	child := &t.children[i]
+	if !many.Field(child.set).Bool() {
 		return false
 	}
 	v := c.Version
-	name := t.children[i].name
+	name := child.name
 	fv := r.versions[name]
-	items := many.Field(0)
+	items := many.Field(child.items)
 	h := hashJSON(items.Interface())
 	if !wins(v, fv, h == fv.Hash, origin) {
 		return false

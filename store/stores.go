@@ -212,8 +212,9 @@ func (t *table) moveRow(ctx context.Context, tx *sqlx.Tx, k mirrorsync.Key, from
 			stmts = append(stmts, fmt.Sprintf(`UPDATE mirror.%s SET store_id = $2 WHERE source = $1 AND store_id = $3 AND %s = $4`, name, c.parent))
 		}
 	}
-	if len(t.history) > 0 {
-		stmts = append(stmts, `UPDATE mirror.product_changes SET store_id = $2 WHERE source = $1 AND store_id = $3 AND product_external_id = $4`)
+	if t.historyTable != "" {
+		stmts = append(stmts, fmt.Sprintf(`UPDATE mirror.%s SET store_id = $2 WHERE source = $1 AND store_id = $3 AND %s = $4`,
+			t.historyTable, t.historyParent))
 	}
 	stmts = append(stmts, fmt.Sprintf(`UPDATE sync.refetch SET store_id = $2 WHERE source = $1 AND store_id = $3 AND external_id = $4 AND entity = '%s'`, t.name))
 	for _, q := range stmts {

@@ -27,6 +27,7 @@ type column struct {
 type childTable struct {
 	name        string // mirror table
 	field       int    // index of the Many (or, nested, the slice) in the parent struct
+	items, set  int    // top-level only: indexes of the Many's Items and Set, found by name
 	parent      string // column holding the parent's external id
 	parentIndex string // nested only: column holding the parent item's index
 	index       string // column numbering the children
@@ -42,7 +43,11 @@ type table struct {
 	typ      reflect.Type // the entity struct (not a pointer)
 	cols     []column
 	children []childTable
-	history  map[string]bool // columns recorded in mirror.product_changes
+	// history names the columns tagged `history`, whose changes are appended to historyTable,
+	// which holds the row's external id in historyParent (mirrorsync.Historied).
+	history       map[string]bool
+	historyTable  string
+	historyParent string
 }
 
 // tables lists every entity table, in the order a batch applies them (so that concurrent batches
@@ -101,32 +106,52 @@ var (
 func describe(e mirrorsync.Entity) (*table, error) {
 	typ := reflect.TypeOf(e).Elem()
 	t := &table{name: e.Table(), typ: typ, history: map[string]bool{}}
-	if t.name == "products" {
-		for _, f := range mirrorsync.ProductHistoryFields {
-			t.history[f] = true
-		}
+	if h, ok := e.(mirrorsync.Historied); ok {
+		t.historyTable, t.historyParent = h.History()
 	}
 	for i := 0; i < typ.NumField(); i++ {
 		f := typ.Field(i)
 		if name := f.Tag.Get("db"); name != "" {
-			// Field[T] has T as its first field, Value.
-			sqlType, err := sqlTypeOf(f.Type.Field(0).Type)
+			value, ok := fieldNamed(f.Type, "Value") // a mirrorsync.Field[T]: T is the column's type
+			if !ok {
+				return nil, fmt.Errorf("%s.%s: a db column must be a mirrorsync.Field", typ.Name(), f.Name)
+			}
+			sqlType, err := sqlTypeOf(value.Type)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", typ.Name(), f.Name, err)
 			}
 			t.cols = append(t.cols, column{name: name, field: i, sqlType: sqlType})
+			if f.Tag.Get("history") == "true" {
+				if t.historyTable == "" {
+					return nil, fmt.Errorf("%s.%s: a history column of an entity without a history table", typ.Name(), f.Name)
+				}
+				t.history[name] = true
+			}
 			continue
 		}
 		if f.Tag.Get("mirror") != "" {
-			// Many[T] has Items []T as its first field.
-			c, err := describeChild(f, i, f.Type.Field(0).Type.Elem())
+			items, okItems := fieldNamed(f.Type, "Items") // a mirrorsync.Many[T]
+			set, okSet := fieldNamed(f.Type, "Set")
+			if !okItems || !okSet || items.Type.Kind() != reflect.Slice || set.Type.Kind() != reflect.Bool {
+				return nil, fmt.Errorf("%s.%s: a mirror child table must be a mirrorsync.Many", typ.Name(), f.Name)
+			}
+			c, err := describeChild(f, i, items.Type.Elem())
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", typ.Name(), f.Name, err)
 			}
+			c.items, c.set = items.Index[0], set.Index[0]
 			t.children = append(t.children, c)
 		}
 	}
 	return t, nil
+}
+
+// fieldNamed finds a struct type's field by name (ok is false when typ is not a struct).
+func fieldNamed(typ reflect.Type, name string) (reflect.StructField, bool) {
+	if typ.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	return typ.FieldByName(name)
 }
 
 func describeChild(f reflect.StructField, i int, item reflect.Type) (childTable, error) {

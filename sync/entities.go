@@ -7,18 +7,20 @@ import (
 )
 
 // The entities below are the mirror's rows as events report them. Each Field's `db` tag names its
-// column in the entity's table; each Many's `mirror` tag names its child table, `parent` the child
-// column holding the parent's external id, and `index` the column numbering the children
-// (with its first value after a comma, 0 when not given). A child of a child (a variant's attributes)
-// also names, in `parent_index`, the column holding its parent's index.
+// column in the entity's table, and a `history` tag on it says every change of the column is
+// appended to the entity's history table (see Historied). Each Many's `mirror` tag names its
+// child table, `parent` the child column holding the parent's external id, and `index` the
+// column numbering the children (with its first value after a comma, 0 when not given). A child
+// of a child (a variant's attributes) also names, in `parent_index`, the column holding its
+// parent's index. Package store reads these tags, by name, to build its SQL.
 
 // Product is a row of mirror.products: a product or a bundle.
 type Product struct {
 	Kind               Field[string]          `db:"kind"`
 	BundleType         Field[string]          `db:"bundle_type"`
-	Name               Field[string]          `db:"name"`
-	SKU                Field[string]          `db:"sku"`
-	Status             Field[string]          `db:"status"`
+	Name               Field[string]          `db:"name" history:"true"`
+	SKU                Field[string]          `db:"sku" history:"true"`
+	Status             Field[string]          `db:"status" history:"true"`
 	Description        Field[string]          `db:"description"`
 	Slug               Field[string]          `db:"slug"`
 	BrandName          Field[string]          `db:"brand_name"`
@@ -27,12 +29,12 @@ type Product struct {
 	CategoryExternalID Field[string]          `db:"category_external_id"`
 	CategoryName       Field[string]          `db:"category_name"`
 	Currency           Field[string]          `db:"currency"`
-	Price              Field[decimal.Decimal] `db:"price"`
-	PriceMin           Field[decimal.Decimal] `db:"price_min"`
-	PriceMax           Field[decimal.Decimal] `db:"price_max"`
-	MinFaceValue       Field[decimal.Decimal] `db:"min_face_value"`
-	MaxFaceValue       Field[decimal.Decimal] `db:"max_face_value"`
-	StockQuantity      Field[int64]           `db:"stock_quantity"`
+	Price              Field[decimal.Decimal] `db:"price" history:"true"`
+	PriceMin           Field[decimal.Decimal] `db:"price_min" history:"true"`
+	PriceMax           Field[decimal.Decimal] `db:"price_max" history:"true"`
+	MinFaceValue       Field[decimal.Decimal] `db:"min_face_value" history:"true"`
+	MaxFaceValue       Field[decimal.Decimal] `db:"max_face_value" history:"true"`
+	StockQuantity      Field[int64]           `db:"stock_quantity" history:"true"`
 	MaxQuantity        Field[int64]           `db:"max_quantity"`
 	IsTaxable          Field[bool]            `db:"is_taxable"`
 	TaxCode            Field[string]          `db:"tax_code"`
@@ -50,11 +52,17 @@ type Product struct {
 // Table implements Entity.
 func (*Product) Table() string { return "products" }
 
-// ProductHistoryFields are the product columns whose every change is appended to
-// mirror.product_changes (CONTRACT §5).
-var ProductHistoryFields = []string{
-	"name", "status", "sku", "price", "price_min", "price_max",
-	"min_face_value", "max_face_value", "stock_quantity",
+// Historied is an entity whose changes to the columns tagged `history` are appended, one row per
+// changed column, to a history table whose ParentColumn holds the entity's external id.
+type Historied interface {
+	Entity
+	History() (table, parentColumn string)
+}
+
+// History implements Historied: name, status, sku, prices, face values and stock go to
+// mirror.product_changes.
+func (*Product) History() (table, parentColumn string) {
+	return "product_changes", "product_external_id"
 }
 
 // Variant is a row of mirror.product_variants.

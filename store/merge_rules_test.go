@@ -1,0 +1,245 @@
+package store
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+)
+
+// The merge engine's rules, without a database: which change wins a field, how raw is kept,
+// how versions are written down, and where a store-less change goes.
+
+var (
+	tm0 = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	tm1 = tm0.Add(time.Minute)
+)
+
+func TestWins(t *testing.T) {
+	stored := fieldVersion{Version: mirrorsync.Version{At: tm0, EventAt: tm0, Seq: 5}}
+	cases := []struct {
+		name   string
+		v      mirrorsync.Version
+		same   bool
+		origin mirrorsync.Origin
+		want   bool
+	}{
+		{"older, other value", mirrorsync.Version{At: tm0, EventAt: tm0, Seq: 4}, false, mirrorsync.OriginWebhook, false},
+		{"newer, other value", mirrorsync.Version{At: tm1, Seq: 1}, false, mirrorsync.OriginWebhook, true},
+		{"the same event again, other value (a fixed decoder)", stored.Version, false, mirrorsync.OriginReplay, true},
+		{"the same event again, same value", stored.Version, true, mirrorsync.OriginReplay, false},
+		{"newer, same value: the version is recorded", mirrorsync.Version{At: tm1, Seq: 1}, true, mirrorsync.OriginWebhook, true},
+		{"a later event stamp, same value: recorded", mirrorsync.Version{At: tm0, EventAt: tm1, Seq: 1}, true, mirrorsync.OriginWebhook, true},
+		{"a pull of the same provider time and value writes nothing",
+			mirrorsync.Version{At: tm0, EventAt: tm1, Seq: 9, Pulled: true}, true, mirrorsync.OriginReconcile, false},
+		{"a pull of the same provider time, other value",
+			mirrorsync.Version{At: tm0, EventAt: tm1, Seq: 9, Pulled: true}, false, mirrorsync.OriginReconcile, true},
+		{"a pull of a newer provider time, same value: recorded",
+			mirrorsync.Version{At: tm1, EventAt: tm1, Seq: 9, Pulled: true}, true, mirrorsync.OriginReconcile, true},
+	}
+	for _, c := range cases {
+		if got := wins(c.v, stored, c.same, c.origin); got != c.want {
+			t.Errorf("%s: wins = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// An event versioned at its receipt is overtaken by a pull fetched after it was received,
+	// though the pull's provider time is older.
+	received := fieldVersion{Version: mirrorsync.Received(tm1)}
+	received.Seq = 5
+	pull := mirrorsync.Version{At: tm0, EventAt: tm1.Add(time.Second), Seq: 9, Pulled: true}
+	if !wins(pull, received, false, mirrorsync.OriginReconcile) {
+		t.Error("a pull fetched after a timeless event was received does not win its field")
+	}
+	if wins(mirrorsync.Version{At: tm0, EventAt: tm0, Seq: 9, Pulled: true}, received, false, mirrorsync.OriginReconcile) {
+		t.Error("a pull fetched before a timeless event was received wins its field")
+	}
+}
+
+func TestFieldVersionRoundTrip(t *testing.T) {
+	cases := []fieldVersion{
+		{Version: mirrorsync.Version{At: tm0, Seq: 1}},
+		{Version: mirrorsync.Version{At: tm0, Seq: 2}, Hash: "abc"},
+		{Version: mirrorsync.Version{At: tm0, EventAt: tm1.Add(123 * time.Nanosecond), Seq: 3}},
+		{Version: mirrorsync.Version{At: tm0, EventAt: tm0, Seq: 4, Received: true}, Hash: "h"},
+		{Version: mirrorsync.Version{At: tm0, EventAt: tm1, Seq: 5, Pulled: true}},
+		{},
+	}
+	for _, fv := range cases {
+		s := fv.String()
+		got, err := parseFieldVersion(s)
+		if err != nil {
+			t.Errorf("parse %q: %v", s, err)
+			continue
+		}
+		if !got.At.Equal(fv.At) || !got.EventAt.Equal(fv.EventAt) || got.Seq != fv.Seq || got.Hash != fv.Hash ||
+			got.Received != fv.Received || got.Pulled != fv.Pulled {
+			t.Errorf("%q read back as %+v, want %+v", s, got, fv)
+		}
+	}
+	// What earlier releases wrote still reads.
+	for s, want := range map[string]fieldVersion{
+		"2026-05-01T10:00:00Z/7":     {Version: mirrorsync.Version{At: tm0, Seq: 7}},
+		"2026-05-01T10:00:00Z/7/xyz": {Version: mirrorsync.Version{At: tm0, Seq: 7}, Hash: "xyz"},
+	} {
+		got, err := parseFieldVersion(s)
+		if err != nil || !reflect.DeepEqual(got.Version, want.Version) || got.Hash != want.Hash {
+			t.Errorf("%q read as %+v, %v; want %+v", s, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "2026-05-01T10:00:00Z", "x/1", "2026-05-01T10:00:00Z/x", "2026-05-01T10:00:00Z/1//bad", "2026-05-01T10:00:00Z/1///z"} {
+		if _, err := parseFieldVersion(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// rawOf merges changes, in order, into a new row of products and returns the raw it would write.
+func rawOf(t *testing.T, changes ...mirrorsync.Change) map[string]any {
+	t.Helper()
+	tbl, err := tableOf(&mirrorsync.Product{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRow(tbl, mirrorsync.Key{Source: "s", ExternalID: "1"})
+	for _, c := range changes {
+		mergeRaw(r, c, mirrorsync.OriginWebhook)
+	}
+	out := map[string]any{}
+	if r.rawBase != nil {
+		if err := json.Unmarshal(r.rawBase, &out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, v := range r.rawOver {
+		var x any
+		if err := json.Unmarshal(v, &x); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = x
+	}
+	return out
+}
+
+func TestMergeRaw(t *testing.T) {
+	snap := func(at time.Time, seq int64, raw string) mirrorsync.Change {
+		return mirrorsync.Change{Version: mirrorsync.Version{At: at, Seq: seq}, Raw: json.RawMessage(raw)}
+	}
+	patch := func(at time.Time, seq int64, raw string) mirrorsync.Change {
+		c := snap(at, seq, raw)
+		c.Patch = true
+		return c
+	}
+	cases := []struct {
+		name    string
+		changes []mirrorsync.Change
+		want    string
+	}{
+		{"a snapshot is the raw", []mirrorsync.Change{snap(tm0, 1, `{"a":1,"b":2}`)}, `{"a":1,"b":2}`},
+		{"a newer patch sets its keys over it", []mirrorsync.Change{snap(tm0, 1, `{"a":1,"b":2}`), patch(tm1, 2, `{"b":3}`)}, `{"a":1,"b":3}`},
+		{"an older patch changes nothing", []mirrorsync.Change{snap(tm1, 2, `{"a":1,"b":2}`), patch(tm0, 1, `{"b":3}`)}, `{"a":1,"b":2}`},
+		{"patch, then an older snapshot: the patched key stays", []mirrorsync.Change{patch(tm1, 2, `{"b":3}`), snap(tm0, 1, `{"a":1,"b":2}`)}, `{"a":1,"b":3}`},
+		{"a newer snapshot supersedes older patches", []mirrorsync.Change{patch(tm0, 1, `{"b":3}`), snap(tm1, 2, `{"a":1,"b":2}`)}, `{"a":1,"b":2}`},
+		{"patches of one key: the newer wins in any order", []mirrorsync.Change{patch(tm1, 2, `{"b":9}`), patch(tm0, 1, `{"b":3}`)}, `{"b":9}`},
+	}
+	for _, c := range cases {
+		got, _ := json.Marshal(rawOf(t, c.changes...))
+		var want any
+		json.Unmarshal([]byte(c.want), &want)
+		w, _ := json.Marshal(want)
+		if string(got) != string(w) {
+			t.Errorf("%s: raw = %s, want %s", c.name, got, w)
+		}
+	}
+}
+
+func TestPickStore(t *testing.T) {
+	cases := []struct {
+		name string
+		def  string
+		rows []storeRow
+		want string
+		ok   bool
+	}{
+		{"no row yet: the default", "d", nil, "d", true},
+		{"a row in the default store", "d", []storeRow{{StoreID: "a"}, {StoreID: "d"}}, "d", true},
+		{"the one row elsewhere", "", []storeRow{{StoreID: "s1", Confirmed: true}}, "s1", true},
+		{"the one unconfirmed row elsewhere", "", []storeRow{{StoreID: "s1"}}, "s1", true},
+		{"the one confirmed row among several", "", []storeRow{{StoreID: "a"}, {StoreID: "b", Confirmed: true}}, "b", true},
+		{"several confirmed rows: cannot tell", "", []storeRow{{StoreID: "a", Confirmed: true}, {StoreID: "b", Confirmed: true}}, "", false},
+	}
+	for _, c := range cases {
+		got, ok := pickStore(c.def, c.rows)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: pickStore = %q, %v; want %q, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestAdoptable(t *testing.T) {
+	cases := []struct {
+		name  string
+		store string
+		rows  []storeRow
+		want  string
+		ok    bool
+	}{
+		{"no row anywhere", "s1", nil, "", false},
+		{"a row in the named store already", "s1", []storeRow{{StoreID: ""}, {StoreID: "s1", Confirmed: true}}, "", false},
+		{"an unconfirmed row elsewhere is adopted", "s1", []storeRow{{StoreID: ""}}, "", true},
+		{"a confirmed row elsewhere is another store's resource", "s1", []storeRow{{StoreID: "s2", Confirmed: true}}, "", false},
+	}
+	for _, c := range cases {
+		got, ok := adoptable(c.store, c.rows)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: adoptable = %q, %v; want %q, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// The entities are described by name and tag, never by the position of a field in
+// mirrorsync.Field or mirrorsync.Many.
+func TestDescribe(t *testing.T) {
+	tbl, err := tableOf(&mirrorsync.Product{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, c := range tbl.cols {
+		types[c.name] = c.sqlType
+	}
+	for col, want := range map[string]string{"name": "text", "price": "numeric", "stock_quantity": "bigint", "is_taxable": "boolean", "provider_created_at": "timestamptz"} {
+		if types[col] != want {
+			t.Errorf("products.%s: type %q, want %q", col, types[col], want)
+		}
+	}
+	var history []string
+	for _, c := range tbl.cols {
+		if tbl.history[c.name] {
+			history = append(history, c.name)
+		}
+	}
+	if want := []string{"name", "sku", "status", "price", "price_min", "price_max", "min_face_value", "max_face_value", "stock_quantity"}; !reflect.DeepEqual(history, want) {
+		t.Errorf("history columns = %v, want %v", history, want)
+	}
+	if tbl.historyTable != "product_changes" || tbl.historyParent != "product_external_id" {
+		t.Errorf("history table = %s.%s", tbl.historyTable, tbl.historyParent)
+	}
+	var children []string
+	for _, c := range tbl.children {
+		children = append(children, c.name)
+	}
+	if want := []string{"product_variants", "bundle_items", "product_images", "product_custom_fields"}; !reflect.DeepEqual(children, want) {
+		t.Errorf("children = %v, want %v", children, want)
+	}
+	if _, err := describe(&notAnEntity{}); err == nil {
+		t.Error("a db column that is not a mirrorsync.Field was accepted")
+	}
+}
+
+type notAnEntity struct {
+	Name string `db:"name"`
+}
+
+func (*notAnEntity) Table() string { return "nope" }
