@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -207,10 +208,17 @@ func decodeVersions(b []byte, into map[string]fieldVersion) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("versions: %w", err)
 	}
+	// No version storemirror writes is more than MaxClockLead ahead of the receipt or fetch it
+	// came with: one further ahead of now was written, before that rule, from a provider's bad
+	// clock. It is forgotten, so that the next change of the field heals it.
+	limit := time.Now().Add(mirrorsync.MaxClockLead)
 	for k, s := range m {
 		v, err := parseFieldVersion(s)
 		if err != nil {
 			return err
+		}
+		if v.At.After(limit) {
+			v.At, v.EventAt = time.Time{}, time.Time{}
 		}
 		into[k] = v
 	}

@@ -263,3 +263,23 @@ func TestApplyDriftFlagsRefetch(t *testing.T) {
 		t.Errorf("drifted = %v, want none", res.Drifted)
 	}
 }
+
+// A field version dated far ahead of now can only have been written, before clocks were
+// checked, from a provider's bad clock: the next change of the field heals it.
+func TestLegacyFutureVersionIsHealed(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	c := productChange("1", t0, 1, &mirrorsync.Product{Price: mirrorsync.Some(dec("5"))})
+	apply(t, db, c)
+	if _, err := db.SQL().Exec(`UPDATE mirror.products SET versions = jsonb_set(versions, '{price}', '"9999-01-01T00:00:00Z/1"')`); err != nil {
+		t.Fatal(err)
+	}
+	apply(t, db, productChange("1", t0.Add(time.Minute), 2, &mirrorsync.Product{Price: mirrorsync.Some(dec("6"))}))
+	var price string
+	if err := db.SQL().Get(&price, `SELECT price::text FROM mirror.products`); err != nil {
+		t.Fatal(err)
+	}
+	if price != "6" {
+		t.Errorf("price = %s, want 6: a version dated 9999 must not freeze the field", price)
+	}
+}

@@ -164,6 +164,10 @@ func TestPickStore(t *testing.T) {
 	}{
 		{"no row yet: the default", "d", nil, "d", true},
 		{"a row in the default store", "d", []storeRow{{StoreID: "a"}, {StoreID: "d"}}, "d", true},
+		// A provisional row in the default store beside its resource's confirmed row (a split
+		// left by an earlier release): the confirmed row is the resource's.
+		{"the confirmed row beats a provisional one in the default store", "", []storeRow{{StoreID: ""}, {StoreID: "s1", Confirmed: true}}, "s1", true},
+		{"several confirmed, one in the default store", "a", []storeRow{{StoreID: "a", Confirmed: true}, {StoreID: "b", Confirmed: true}}, "a", true},
 		{"the one row elsewhere", "", []storeRow{{StoreID: "s1", Confirmed: true}}, "s1", true},
 		{"the one unconfirmed row elsewhere", "", []storeRow{{StoreID: "s1"}}, "s1", true},
 		{"the one confirmed row among several", "", []storeRow{{StoreID: "a"}, {StoreID: "b", Confirmed: true}}, "b", true},

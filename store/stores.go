@@ -105,8 +105,7 @@ func (t *table) rowsOf(ctx context.Context, tx *sqlx.Tx, changes []mirrorsync.Ch
 }
 
 // resolveAnyStore sets the store of each change that names none to the store its resource's row
-// is in: the default store when there is a row there, else the one store that has a row, else
-// the one store whose row is confirmed. With no row anywhere, the default stays.
+// is in (see pickStore). With no row anywhere, the default stays.
 func (t *table) resolveAnyStore(ctx context.Context, tx *sqlx.Tx, changes []mirrorsync.Change, idx []int) error {
 	if len(idx) == 0 {
 		return nil
@@ -140,24 +139,25 @@ func (t *table) resolveAnyStore(ctx context.Context, tx *sqlx.Tx, changes []mirr
 	return nil
 }
 
-// pickStore chooses the row a store-less change belongs to, among rows (sorted by store).
+// pickStore chooses the row a store-less change belongs to, among rows (sorted by store): the
+// one row whose store an event confirmed, else the row in the default store, else the one row
+// there is. Several confirmed rows and none in the default store: it cannot tell (ok false).
 func pickStore(def string, rows []storeRow) (string, bool) {
 	var confirmed []string
+	atDefault := false
 	for _, r := range rows {
-		if r.StoreID == def {
-			return def, true
-		}
 		if r.Confirmed {
 			confirmed = append(confirmed, r.StoreID)
 		}
+		atDefault = atDefault || r.StoreID == def
 	}
 	switch {
-	case len(rows) == 0:
+	case len(confirmed) == 1:
+		return confirmed[0], true
+	case atDefault || len(rows) == 0:
 		return def, true
 	case len(rows) == 1:
 		return rows[0].StoreID, true
-	case len(confirmed) == 1:
-		return confirmed[0], true
 	}
 	return "", false
 }
