@@ -4,5 +4,6 @@
 // metrics, and the admin API. Errors become HTTP statuses in one place, statusOf.
 //
 // Each provider has a package beneath this one (webhooks/bamboo, ...) that implements Verifier
-// for its signature scheme, a sync.Decoder for its payloads, and the API client the reconciler pulls.
+// for its signature scheme, a sync.Decoder for its payloads, and the Puller the reconciler runs
+// (on a providerapi.Client: the server itself never calls out).
 package webhooks

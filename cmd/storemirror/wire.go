@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks"
@@ -76,7 +77,7 @@ func newProvider(c SourceConfig) (provider, error) {
 
 func newPuller(c SourceConfig) (mirrorsync.Puller, error) {
 	a := c.API
-	o := webhooks.ClientOptions{
+	o := providerapi.Options{
 		Source: c.Name, BaseURL: a.BaseURL, RequestsPerSecond: a.RequestsPerSecond, Timeout: time.Duration(a.Timeout),
 		Username: a.Username, Password: a.Password, Token: a.Token, Retries: 5,
 	}

@@ -11,8 +11,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/storemirror/storemirror/providerapi"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 )
 
 // variantsPath is the Reports API's per-variant demand report (providers.md §6.2).
@@ -36,7 +36,7 @@ const entityStockDemand = "stock_demand"
 // unseen, which a full pass would count as a miss.
 type Puller struct {
 	source  string
-	client  *webhooks.Client
+	client  *providerapi.Client
 	perPage int
 	now     func() time.Time
 }
@@ -47,7 +47,7 @@ var _ mirrorsync.Puller = (*Puller)(nil)
 // token as the HTTP Basic username with no password: o.Username (or, failing that, o.Token,
 // which is then sent that way and never as a Bearer token). pageSize is the per_page asked
 // for (default 100).
-func NewPuller(o webhooks.ClientOptions, pageSize int) (*Puller, error) {
+func NewPuller(o providerapi.Options, pageSize int) (*Puller, error) {
 	if o.Username == "" {
 		o.Username, o.Token = o.Token, ""
 	}
@@ -59,7 +59,7 @@ func NewPuller(o webhooks.ClientOptions, pageSize int) (*Puller, error) {
 	case o.Password != "":
 		return nil, fmt.Errorf("%s: back in stock api takes no password (the token is the username)", o.Source)
 	}
-	c, err := webhooks.NewClient(o)
+	c, err := providerapi.NewClient(o)
 	if err != nil {
 		return nil, err
 	}

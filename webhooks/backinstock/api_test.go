@@ -13,10 +13,10 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 	"github.com/storemirror/storemirror/webhooks/backinstock"
 )
 
@@ -32,10 +32,10 @@ type reportRig struct {
 // perPage rows a page.
 func newReportRig(t *testing.T, fake *fakeReport, perPage int) *reportRig {
 	t.Helper()
-	return newReportRigWith(t, fake, webhooks.ClientOptions{Username: reportToken}, perPage)
+	return newReportRigWith(t, fake, providerapi.Options{Username: reportToken}, perPage)
 }
 
-func newReportRigWith(t *testing.T, fake *fakeReport, o webhooks.ClientOptions, perPage int) *reportRig {
+func newReportRigWith(t *testing.T, fake *fakeReport, o providerapi.Options, perPage int) *reportRig {
 	t.Helper()
 	srv := fake.start(t)
 	o.Source, o.BaseURL, o.RequestsPerSecond = "bis", srv.URL, 1000
@@ -333,12 +333,12 @@ func TestFailedReportPassDeletesNothing(t *testing.T) {
 func TestReportCredentials(t *testing.T) {
 	for _, c := range []struct {
 		name    string
-		o       webhooks.ClientOptions
+		o       providerapi.Options
 		wantErr string // the run's error, "" for success
 	}{
-		{"token as username", webhooks.ClientOptions{Username: reportToken}, ""},
-		{"token given as token", webhooks.ClientOptions{Token: reportToken}, ""},
-		{"wrong token", webhooks.ClientOptions{Username: "stale"}, `bis: GET /api/variants: 401 Unauthorized: {"error":"unauthorized"}`},
+		{"token as username", providerapi.Options{Username: reportToken}, ""},
+		{"token given as token", providerapi.Options{Token: reportToken}, ""},
+		{"wrong token", providerapi.Options{Username: "stale"}, `bis: GET /api/variants: 401 Unauthorized: {"error":"unauthorized"}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			g := newReportRigWith(t, &fakeReport{variants: newVariants(2)}, c.o, 5)
@@ -353,7 +353,7 @@ func TestReportCredentials(t *testing.T) {
 			}
 		})
 	}
-	for _, o := range []webhooks.ClientOptions{
+	for _, o := range []providerapi.Options{
 		{Source: "bis", BaseURL: "http://127.0.0.1:1"},
 		{Source: "bis", BaseURL: "http://127.0.0.1:1", Username: reportToken, Password: "secret"},
 		{Source: "bis", BaseURL: "http://127.0.0.1:1", Username: reportToken, Token: reportToken},

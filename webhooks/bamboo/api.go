@@ -10,8 +10,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/storemirror/storemirror/providerapi"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 )
 
 // Bamboo's API paths (CONTRACT §7).
@@ -26,7 +26,7 @@ var finalStatuses = []string{"Succeeded", "Failed", "PartialFailed"}
 // Puller pulls Bamboo's catalog (products) and open orders for the reconciler.
 type Puller struct {
 	source   string
-	client   *webhooks.Client
+	client   *providerapi.Client
 	pageSize int
 	now      func() time.Time
 }
@@ -35,8 +35,8 @@ var _ mirrorsync.Puller = (*Puller)(nil)
 
 // NewPuller returns a puller for the API described by o (HTTP Basic: client id and secret).
 // pageSize is what it asks for; the server's own paging fields decide.
-func NewPuller(o webhooks.ClientOptions, pageSize int) (*Puller, error) {
-	c, err := webhooks.NewClient(o)
+func NewPuller(o providerapi.Options, pageSize int) (*Puller, error) {
+	c, err := providerapi.NewClient(o)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func (p *Puller) pullOrders(ctx context.Context, req mirrorsync.PullRequest, emi
 	for _, id := range ids {
 		var raw json.RawMessage
 		err := p.client.GetJSON(ctx, orderPath+url.PathEscape(id), nil, &raw)
-		if webhooks.IsNotFound(err) {
+		if providerapi.IsNotFound(err) {
 			continue // not Bamboo's (any more): nothing to repair from
 		}
 		if err != nil {

@@ -12,10 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
 )
 
@@ -33,7 +33,7 @@ type rig struct {
 func newRig(t *testing.T, fake *fakeBamboo, db *store.DB, timeout time.Duration) *rig {
 	t.Helper()
 	srv := fake.start(t)
-	p, err := bamboo.NewPuller(webhooks.ClientOptions{
+	p, err := bamboo.NewPuller(providerapi.Options{
 		Source: "bamboo", BaseURL: srv.URL, Username: apiUser, Password: apiPass,
 		RequestsPerSecond: 1000, Timeout: timeout, Retries: 3, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	}, 5)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/providerapi"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
 )
 
@@ -103,7 +103,7 @@ func TestOrderStatusInOneSpelling(t *testing.T) {
 		fmt.Fprint(w, `{"orderId":2,"requestId":"r-2","status":"Succeeded","total":10,"currency":"USD","items":[]}`)
 	}))
 	t.Cleanup(api.Close)
-	p, err := bamboo.NewPuller(webhooks.ClientOptions{Source: "bamboo", BaseURL: api.URL, Username: "u", Password: "p", RequestsPerSecond: 100}, 10)
+	p, err := bamboo.NewPuller(providerapi.Options{Source: "bamboo", BaseURL: api.URL, Username: "u", Password: "p", RequestsPerSecond: 100}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

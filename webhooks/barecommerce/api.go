@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/storemirror/storemirror/providerapi"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 )
 
 // The page sizes of BareCommerce listings (providers.md §4.1): the API answers at most 200.
@@ -37,7 +37,7 @@ var familyOf = map[string]string{
 type Puller struct {
 	source   string
 	storeID  string
-	client   *webhooks.Client
+	client   *providerapi.Client
 	pageSize int
 	now      func() time.Time
 }
@@ -47,11 +47,11 @@ var _ mirrorsync.Puller = (*Puller)(nil)
 // NewPuller returns a puller of the store storeID at the API described by o (Token: an API key
 // with the *:read scopes). pageSize is the limit it asks for: 100 when not positive, and at most
 // 200, the API's maximum.
-func NewPuller(o webhooks.ClientOptions, storeID string, pageSize int) (*Puller, error) {
+func NewPuller(o providerapi.Options, storeID string, pageSize int) (*Puller, error) {
 	if storeID == "" {
 		return nil, fmt.Errorf("%s: api store_id is required (every barecommerce resource is store-scoped)", o.Source)
 	}
-	c, err := webhooks.NewClient(o)
+	c, err := providerapi.NewClient(o)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (p *Puller) refetch(ctx context.Context, req mirrorsync.PullRequest, family
 			Item json.RawMessage `json:"item"`
 		}
 		err := p.client.GetJSON(ctx, path, nil, &answer)
-		if webhooks.IsNotFound(err) {
+		if providerapi.IsNotFound(err) {
 			continue
 		}
 		if err != nil {

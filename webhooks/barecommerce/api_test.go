@@ -10,10 +10,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 	"github.com/storemirror/storemirror/webhooks/barecommerce"
 )
 
@@ -24,8 +24,8 @@ type rig struct {
 }
 
 // clientOptions are the API options of the tests' source "bc": fast retries, no real rate limit.
-func clientOptions(baseURL string, timeout time.Duration) webhooks.ClientOptions {
-	return webhooks.ClientOptions{
+func clientOptions(baseURL string, timeout time.Duration) providerapi.Options {
+	return providerapi.Options{
 		Source: "bc", BaseURL: baseURL, Token: apiToken,
 		RequestsPerSecond: 1000, Timeout: timeout, Retries: 3, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
 	}

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/storemirror/storemirror/providerapi"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 )
 
 const productsPath = "/api/v2/products"
@@ -17,7 +17,7 @@ const productsPath = "/api/v2/products"
 // Puller pulls sticky.io's v2 products listing (Laravel pagination) for the reconciler.
 type Puller struct {
 	source   string
-	client   *webhooks.Client
+	client   *providerapi.Client
 	perPage  int
 	snapshot func(p product, raw json.RawMessage, v mirrorsync.Version) mirrorsync.Change
 	now      func() time.Time
@@ -26,8 +26,8 @@ type Puller struct {
 var _ mirrorsync.Puller = (*Puller)(nil)
 
 // NewPuller returns a puller for the API described by o (HTTP Basic: API user and password).
-func NewPuller(o webhooks.ClientOptions, perPage int) (*Puller, error) {
-	c, err := webhooks.NewClient(o)
+func NewPuller(o providerapi.Options, perPage int) (*Puller, error) {
+	c, err := providerapi.NewClient(o)
 	if err != nil {
 		return nil, err
 	}

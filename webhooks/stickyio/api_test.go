@@ -14,9 +14,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
-	"github.com/storemirror/storemirror/webhooks"
 	"github.com/storemirror/storemirror/webhooks/stickyio"
 )
 
@@ -69,7 +69,7 @@ func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
 	}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	p, err := stickyio.NewPuller(webhooks.ClientOptions{Source: "sticky", BaseURL: srv.URL, Username: "api-user", Password: "api-pass",
+	p, err := stickyio.NewPuller(providerapi.Options{Source: "sticky", BaseURL: srv.URL, Username: "api-user", Password: "api-pass",
 		RequestsPerSecond: 1000, Retries: 1, Backoff: time.Millisecond}, 2)
 	if err != nil {
 		t.Fatal(err)

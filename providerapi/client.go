@@ -1,4 +1,4 @@
-package webhooks
+package providerapi
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ClientOptions configure a provider API client.
-type ClientOptions struct {
+// Options configure a provider API client.
+type Options struct {
 	Source            string // the configured source name, for errors
 	BaseURL           string
 	RequestsPerSecond float64
@@ -36,14 +36,14 @@ type ClientOptions struct {
 // each with a timeout, retried with capped exponential backoff and jitter on 429, 5xx and
 // timeouts. Its errors name the source, the URL path and the status.
 type Client struct {
-	o       ClientOptions
+	o       Options
 	base    *url.URL
 	http    *http.Client
 	limiter *rate.Limiter
 }
 
 // NewClient returns a client for the API at o.BaseURL.
-func NewClient(o ClientOptions) (*Client, error) {
+func NewClient(o Options) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(o.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") {
 		return nil, fmt.Errorf("%s: api base_url %q is not an http(s) URL", o.Source, o.BaseURL)
@@ -67,15 +67,15 @@ func NewClient(o ClientOptions) (*Client, error) {
 	}, nil
 }
 
-// APIError is a provider API answer that was not 2xx.
-type APIError struct {
+// StatusError is a provider API answer that was not 2xx.
+type StatusError struct {
 	Source string
 	Path   string
 	Status int
 	Body   string // the start of the answer, for the run's error
 }
 
-func (e *APIError) Error() string {
+func (e *StatusError) Error() string {
 	msg := fmt.Sprintf("%s: GET %s: %d %s", e.Source, e.Path, e.Status, http.StatusText(e.Status))
 	if e.Body != "" {
 		msg += ": " + e.Body
@@ -85,7 +85,7 @@ func (e *APIError) Error() string {
 
 // IsNotFound reports a 404 answer.
 func IsNotFound(err error) bool {
-	var apiErr *APIError
+	var apiErr *StatusError
 	return errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound
 }
 
@@ -137,7 +137,7 @@ func (c *Client) get(ctx context.Context, rawURL, path string, v any) (time.Dura
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return retryAfter(resp), &APIError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
+		return retryAfter(resp), &StatusError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
 	}
 	// Decoded from the stream: a page is never held twice in memory.
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
@@ -148,7 +148,7 @@ func (c *Client) get(ctx context.Context, rawURL, path string, v any) (time.Dura
 
 // retriable reports failures worth another try: rate limiting, server errors, timeouts.
 func retriable(err error) bool {
-	var apiErr *APIError
+	var apiErr *StatusError
 	if errors.As(err, &apiErr) {
 		return apiErr.Status == http.StatusTooManyRequests || apiErr.Status >= 500
 	}

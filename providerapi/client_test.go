@@ -1,4 +1,4 @@
-package webhooks_test
+package providerapi_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storemirror/storemirror/webhooks"
+	"github.com/storemirror/storemirror/providerapi"
 )
 
-func newClient(t *testing.T, h http.HandlerFunc, o webhooks.ClientOptions) *webhooks.Client {
+func newClient(t *testing.T, h http.HandlerFunc, o providerapi.Options) *providerapi.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -21,7 +21,7 @@ func newClient(t *testing.T, h http.HandlerFunc, o webhooks.ClientOptions) *webh
 		o.RequestsPerSecond = 1000
 	}
 	o.Backoff, o.MaxBackoff = time.Millisecond, 10*time.Millisecond
-	c, err := webhooks.NewClient(o)
+	c, err := providerapi.NewClient(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestClientAuthAndDecode(t *testing.T) {
 		u, p, _ := r.BasicAuth()
 		got = append(got, r.URL.Path+"?"+r.URL.RawQuery+" "+u+":"+p+" "+r.Header.Get("Authorization")[:5])
 		w.Write([]byte(`{"n":1}`))
-	}, webhooks.ClientOptions{Username: "id", Password: "pw"})
+	}, providerapi.Options{Username: "id", Password: "pw"})
 	var v struct{ N int }
 	if err := basic.GetJSON(context.Background(), "/things", map[string][]string{"page": {"2"}}, &v); err != nil || v.N != 1 {
 		t.Fatalf("GetJSON: %v %+v", err, v)
@@ -42,7 +42,7 @@ func TestClientAuthAndDecode(t *testing.T) {
 	bearer := newClient(t, func(w http.ResponseWriter, r *http.Request) {
 		got = append(got, r.Header.Get("Authorization"))
 		w.Write([]byte(`{}`))
-	}, webhooks.ClientOptions{Token: "sk_test"})
+	}, providerapi.Options{Token: "sk_test"})
 	bearer.GetJSON(context.Background(), "/x", nil, &v)
 	if len(got) != 2 || got[0] != "/api/things?page=2 id:pw Basic" || got[1] != "Bearer sk_test" {
 		t.Errorf("requests = %q", got)
@@ -73,7 +73,7 @@ func TestClientRetries(t *testing.T) {
 					return
 				}
 				w.Write([]byte(`{}`))
-			}, webhooks.ClientOptions{Retries: c.retries})
+			}, providerapi.Options{Retries: c.retries})
 			var v struct{}
 			err := client.GetJSON(context.Background(), "/things", nil, &v)
 			switch {
@@ -96,19 +96,19 @@ func TestClientTimeoutIsRetried(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		w.Write([]byte(`{}`))
-	}, webhooks.ClientOptions{Retries: 2, Timeout: 50 * time.Millisecond})
+	}, providerapi.Options{Retries: 2, Timeout: 50 * time.Millisecond})
 	var v struct{}
 	if err := client.GetJSON(context.Background(), "/slow", nil, &v); err != nil || n.Load() != 2 {
 		t.Errorf("err %v after %d requests; want success on the second", err, n.Load())
 	}
-	if !webhooks.IsNotFound(&webhooks.APIError{Status: 404}) || webhooks.IsNotFound(errors.New("x")) {
+	if !providerapi.IsNotFound(&providerapi.StatusError{Status: 404}) || providerapi.IsNotFound(errors.New("x")) {
 		t.Error("IsNotFound")
 	}
 }
 
 func TestClientRateLimit(t *testing.T) {
 	client := newClient(t, func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) },
-		webhooks.ClientOptions{RequestsPerSecond: 20})
+		providerapi.Options{RequestsPerSecond: 20})
 	start := time.Now()
 	var v struct{}
 	for i := 0; i < 5; i++ {
