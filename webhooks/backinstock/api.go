@@ -48,16 +48,9 @@ var _ mirrorsync.Puller = (*Puller)(nil)
 // which is then sent that way and never as a Bearer token). pageSize is the per_page asked
 // for (default 100).
 func NewPuller(o providerapi.Options, pageSize int) (*Puller, error) {
-	if o.Username == "" {
-		o.Username, o.Token = o.Token, ""
-	}
-	switch {
-	case o.Username == "":
-		return nil, fmt.Errorf("%s: back in stock api needs its token as the username", o.Source)
-	case o.Token != "":
-		return nil, fmt.Errorf("%s: back in stock api takes its token once, as the username, not also as token", o.Source)
-	case o.Password != "":
-		return nil, fmt.Errorf("%s: back in stock api takes no password (the token is the username)", o.Source)
+	o, ps := credentials(o)
+	if err := ps.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Source, err)
 	}
 	c, err := providerapi.NewClient(o)
 	if err != nil {

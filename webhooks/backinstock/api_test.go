@@ -358,7 +358,7 @@ func TestReportCredentials(t *testing.T) {
 		{Source: "bis", BaseURL: "http://127.0.0.1:1", Username: reportToken, Password: "secret"},
 		{Source: "bis", BaseURL: "http://127.0.0.1:1", Username: reportToken, Token: reportToken},
 	} {
-		if _, err := backinstock.NewPuller(o, 0); err == nil || !strings.HasPrefix(err.Error(), "bis: back in stock api") {
+		if _, err := backinstock.NewPuller(o, 0); err == nil || !strings.HasPrefix(err.Error(), "bis: api.") {
 			t.Errorf("NewPuller(%+v) = %v, want an error about the token", o, err)
 		}
 	}

@@ -22,6 +22,9 @@ type verifier struct {
 }
 
 func newVerifier(secrets []string) (*verifier, error) {
+	if err := checkSecrets(secrets).Err(); err != nil {
+		return nil, err
+	}
 	v := &verifier{secrets: secrets}
 	for _, s := range secrets {
 		if !strings.HasPrefix(s, "whsec_") {
@@ -29,7 +32,7 @@ func newVerifier(secrets []string) (*verifier, error) {
 		}
 		wh, err := svix.NewWebhook(s)
 		if err != nil {
-			return nil, fmt.Errorf("svix secret: not base64 after whsec_")
+			return nil, fmt.Errorf("svix secret: %w", err)
 		}
 		v.hooks = append(v.hooks, wh)
 	}

@@ -48,8 +48,8 @@ var _ mirrorsync.Puller = (*Puller)(nil)
 // with the *:read scopes). pageSize is the limit it asks for: 100 when not positive, and at most
 // 200, the API's maximum.
 func NewPuller(o providerapi.Options, storeID string, pageSize int) (*Puller, error) {
-	if storeID == "" {
-		return nil, fmt.Errorf("%s: api store_id is required (every barecommerce resource is store-scoped)", o.Source)
+	if err := checkStoreID(storeID).Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.Source, err)
 	}
 	c, err := providerapi.NewClient(o)
 	if err != nil {

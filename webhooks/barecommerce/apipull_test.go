@@ -114,7 +114,7 @@ func TestPullChanges(t *testing.T) {
 
 func TestNewPullerRequiresStoreID(t *testing.T) {
 	_, err := barecommerce.NewPuller(clientOptions("http://127.0.0.1:1", time.Second), "", 100)
-	if err == nil || !strings.Contains(err.Error(), "bc: api store_id is required") {
+	if err == nil || !strings.Contains(err.Error(), "bc: api.store_id: the store to pull is required") {
 		t.Errorf("NewPuller without a store: %v, want an error naming store_id", err)
 	}
 }

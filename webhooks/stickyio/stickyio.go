@@ -24,11 +24,11 @@ var _ webhooks.Verifier = (*Source)(nil)
 
 // New returns a sticky.io source.
 func New(o Options) (*Source, error) {
+	if err := checkKeys(o.Secrets).Err(); err != nil {
+		return nil, fmt.Errorf("stickyio source %s: %w", o.Name, err)
+	}
 	s := &Source{name: o.Name}
-	for i, k := range o.Secrets {
-		if len(k) != KeySize {
-			return nil, fmt.Errorf("stickyio source %s: secrets[%d]: a key phrase is %d characters, not %d", o.Name, i, KeySize, len(k))
-		}
+	for _, k := range o.Secrets {
 		s.keys = append(s.keys, []byte(k))
 	}
 	return s, nil
