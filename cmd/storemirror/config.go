@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 
+	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/provider"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
@@ -95,17 +96,6 @@ type ReconcileConfig struct {
 // api whose base_url comes from an unset variable is off).
 func (s SourceConfig) Enabled() bool { return s.API != nil && s.API.BaseURL != "" }
 
-// The source kinds.
-const (
-	KindBamboo       = "bamboo"
-	KindStickyIO     = "stickyio"
-	KindBareCommerce = "barecommerce"
-	KindCanonical    = "canonical"
-	KindBackInStock  = "backinstock"
-)
-
-var kinds = []string{KindBamboo, KindStickyIO, KindBareCommerce, KindCanonical, KindBackInStock}
-
 // Duration is a time.Duration written in Go syntax (5m, 720h).
 type Duration time.Duration
 
@@ -147,29 +137,12 @@ func defaultSource(s *SourceConfig) {
 	}
 }
 
-// Problem is one thing wrong with a configuration, at a YAML path.
-type Problem struct {
-	Path string
-	Msg  string
-}
-
-func (p Problem) String() string {
-	if p.Path == "" {
-		return p.Msg
-	}
-	return p.Path + ": " + p.Msg
-}
+// Problem is one thing wrong with a configuration, at a YAML path: the type the provider kinds
+// report their sources' problems in.
+type Problem = provider.Problem
 
 // Problems is every problem found in a configuration.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+type Problems = provider.Problems
 
 // LoadConfig reads the configuration at path: defaults, then the file with ${VAR} expanded from
 // the environment, decoded strictly (unknown keys are problems), then validated.
@@ -254,7 +227,7 @@ func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
 			key := n.Content[i].Value
 			ft, ok := fields[key]
 			if !ok {
-				out = append(out, Problem{join(path, key), "unknown key"})
+				out.Add(join(path, key), "unknown key")
 				continue
 			}
 			out = append(out, unknownKeys(n.Content[i+1], ft, join(path, key))...)
@@ -348,7 +321,12 @@ type validator struct {
 }
 
 func (v *validator) add(path, format string, args ...any) {
-	v.problems = append(v.problems, Problem{path, fmt.Sprintf(format, args...)})
+	v.problems.Add(path, format, args...)
+}
+
+// faulted reports whether a problem was found at path already.
+func (v *validator) faulted(path string) bool {
+	return slices.ContainsFunc(v.problems, func(p Problem) bool { return p.Path == path })
 }
 
 // hint names the unset environment variables, when some were referred to.
@@ -368,86 +346,92 @@ func (v *validator) source(p string, s SourceConfig) {
 	if !sourceName.MatchString(s.Name) {
 		v.add(p+".name", "must match [a-z0-9-]+ (it appears in URLs and in every mirror row)")
 	}
-	if !oneOf(s.Kind, kinds...) {
-		v.add(p+".kind", "must be one of %s", strings.Join(kinds, ", "))
+	kind, known := kinds.All.Lookup(s.Kind)
+	if !known {
+		v.add(p+".kind", "must be one of %s", strings.Join(kinds.All.Names(), ", "))
 	}
 	if len(s.Secrets) == 0 {
 		v.add(p+".secrets", "at least one secret is required")
 	}
 	for j, secret := range s.Secrets {
-		sp := fmt.Sprintf("%s.secrets[%d]", p, j)
-		switch {
-		case secret == "":
-			v.add(sp, "empty%s", v.hint())
-		case s.Kind == KindStickyIO && len(secret) != 32:
-			v.add(sp, "a sticky.io key phrase is exactly 32 characters (this one has %d)", len(secret))
-		case s.Kind == KindBamboo && strings.HasPrefix(secret, "whsec_"):
-			if key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_")); err != nil || len(key) == 0 {
-				v.add(sp, "a Svix secret is whsec_ followed by base64")
-			}
+		if secret == "" {
+			v.add(fmt.Sprintf("%s.secrets[%d]", p, j), "empty%s", v.hint())
 		}
 	}
-	if len(s.StoreIDs) > 0 && s.Kind != KindCanonical {
-		v.add(p+".store_ids", "only the canonical kind resolves stores")
+	if len(s.StoreIDs) > 0 && !kind.StoreIDs {
+		v.add(p+".store_ids", "only the %s kind resolves stores", strings.Join(storeKinds(), ", "))
 	}
 	if s.API != nil {
-		v.api(p+".api", s)
+		v.api(p, s, kind, known)
 	}
-	v.schedule(p+".reconcile.schedule", s.Reconcile.Schedule, s)
-	v.schedule(p+".reconcile.full_schedule", s.Reconcile.FullSchedule, s)
+	v.schedule(p+".reconcile.schedule", s.Reconcile.Schedule, kind, known)
+	v.schedule(p+".reconcile.full_schedule", s.Reconcile.FullSchedule, kind, known)
 	if s.Reconcile.Overlap < 0 {
 		v.add(p+".reconcile.overlap", "must not be negative")
 	}
+	if known && kind.Validate != nil {
+		v.kindProblems(p, kind.Validate(s.options()))
+	}
 }
 
-func (v *validator) api(p string, s SourceConfig) {
+// kindProblems adds what the source's kind found, except at paths faulted already: an empty
+// secret is reported once, with the hint about unset variables.
+func (v *validator) kindProblems(p string, problems Problems) {
+	for _, pr := range problems {
+		if path := join(p, pr.Path); !v.faulted(path) {
+			v.add(path, "%s", pr.Msg)
+		}
+	}
+}
+
+// storeKinds names the kinds that take store_ids.
+func storeKinds() []string {
+	var names []string
+	for _, k := range kinds.All {
+		if k.StoreIDs {
+			names = append(names, k.Name)
+		}
+	}
+	return names
+}
+
+// api checks the source's api section (at p.api) against what its kind pulls.
+func (v *validator) api(p string, s SourceConfig, kind provider.Kind, known bool) {
 	a := s.API
-	if s.Kind == KindCanonical {
-		v.add(p, "the canonical kind has no API to pull")
+	if known && kind.API == nil {
+		v.add(p+".api", "the %s kind has no API to pull", s.Kind)
 		return
 	}
 	if a.BaseURL == "" {
 		return // off (e.g. its variable is unset)
 	}
 	if u, err := url.Parse(a.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.add(p+".base_url", "must be an http(s) URL")
+		v.add(p+".api.base_url", "must be an http(s) URL")
 	}
-	switch s.Kind {
-	case KindBamboo, KindStickyIO:
-		if a.Username == "" || a.Password == "" {
-			v.add(p, "%s uses HTTP Basic: username and password are required%s", s.Kind, v.hint())
-		}
-	case KindBackInStock:
-		if a.Username == "" {
-			v.add(p+".username", "the Back in Stock API token is required%s", v.hint())
-		}
-	case KindBareCommerce:
-		if a.Token == "" {
-			v.add(p+".token", "a bearer token is required%s", v.hint())
-		}
-		if a.StoreID == "" {
-			v.add(p+".store_id", "the store to pull is required")
+	if kind.API != nil {
+		for _, pr := range kind.API.Auth.Check(s.Kind, s.options().API.Client) {
+			v.add(join(p, pr.Path), "%s%s", pr.Msg, v.hint()) // each is a missing credential
 		}
 	}
 	if a.RequestsPerSecond <= 0 {
-		v.add(p+".requests_per_second", "must be positive")
+		v.add(p+".api.requests_per_second", "must be positive")
 	}
 	if a.Timeout <= 0 {
-		v.add(p+".timeout", "must be positive")
+		v.add(p+".api.timeout", "must be positive")
 	}
 	if a.PageSize < 0 {
-		v.add(p+".page_size", "must not be negative (0: the provider's default)")
+		v.add(p+".api.page_size", "must not be negative (0: the provider's default)")
 	}
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-func (v *validator) schedule(p, spec string, s SourceConfig) {
+func (v *validator) schedule(p, spec string, kind provider.Kind, known bool) {
 	if spec == "" {
 		return
 	}
-	if !s.Enabled() && s.Kind == KindCanonical {
-		v.add(p, "the canonical kind has nothing to reconcile")
+	if known && kind.API == nil {
+		v.add(p, "the %s kind has nothing to reconcile", kind.Name)
 		return
 	}
 	if _, err := cronParser.Parse(spec); err != nil {
