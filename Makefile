@@ -40,7 +40,7 @@ docs:
 
 # Post one signed sample of each provider to the daemon `make run` started, and print the rows.
 demo:
-	@set -a; . ./dev.env; set +a; $(GO) run ./cmd/storemirror-demo
+	@set -a; . ./dev.env; set +a; $(GO) run ./cmd/storemirror-demo -config $(CONFIG)
 
 check-config: build
 	@set -a; . ./dev.env; set +a; STOREMIRROR_DATABASE_URL=$${STOREMIRROR_DATABASE_URL:-postgres://localhost/storemirror} $(BIN) check-config --config $(CONFIG)

@@ -1,49 +1,49 @@
-// Command storemirror-demo is `make demo`: it posts one correctly signed sample of each provider
-// (and the canonical API) to the daemon `make run` started, waits for the apply workers, and
-// prints the mirror rows the samples produced. It reads the development secrets of dev.env from
-// its environment, and the samples from each provider's testdata/.
+// Command storemirror-demo is `make demo`: for each source of the configuration `make run` uses,
+// it posts its kind's correctly signed sample delivery to the daemon, waits for the apply
+// workers, and prints the mirror rows the samples produced. The samples come from the provider
+// kinds (provider.Kind.Sample), signed with the sources' secrets: the development values of
+// dev.env, read from its environment.
 package main
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	_ "github.com/lib/pq"
-	svix "github.com/svix/svix-webhooks/go"
+	"github.com/lib/pq"
+	"gopkg.in/yaml.v3"
 
-	"github.com/storemirror/storemirror/webhooks/backinstock"
-	"github.com/storemirror/storemirror/webhooks/barecommerce"
-	"github.com/storemirror/storemirror/webhooks/canonical"
-	"github.com/storemirror/storemirror/webhooks/stickyio"
+	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/provider"
 )
 
 func main() {
-	if err := run(); err != nil {
+	config := flag.String("config", "config.example.yaml", "the configuration the daemon runs with")
+	flag.Parse()
+	if err := run(*config); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-// sample is one signed delivery and the mirror rows to show for it.
+// sample is one source's sample delivery.
 type sample struct {
-	name, path string
-	header     http.Header
-	body       []byte
-	show       string // a query of the rows it produced
+	source string
+	provider.Sample
 }
 
-func run() error {
+func run(config string) error {
 	base := env("STOREMIRROR_DEMO_URL", "http://127.0.0.1:8080")
 	if _, err := http.Get(base + "/healthz"); err != nil {
 		return fmt.Errorf("no daemon at %s: start it with `make run` in another terminal first", base)
@@ -54,24 +54,25 @@ func run() error {
 	}
 	defer db.Close()
 	run := strconv.FormatInt(time.Now().Unix(), 10) // fresh delivery ids, so every demo stores new events
-	samples, err := buildSamples(run)
+	samples, err := buildSamples(config, run)
 	if err != nil {
 		return err
 	}
 	since := time.Now().Add(-time.Second)
 	for _, s := range samples {
-		status, answer, err := post(base+s.path, s.header, s.body)
+		path := "/webhooks/" + s.source + s.Path
+		status, answer, err := post(base+path, s.Header, s.Body)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("POST %-40s %d %s\n", s.path, status, strings.TrimSpace(answer))
+		fmt.Printf("POST %-40s %d %s\n", path, status, strings.TrimSpace(answer))
 	}
 	if err := waitApplied(db, since); err != nil {
 		return err
 	}
 	for _, s := range samples {
-		fmt.Printf("\n== %s\n", s.name)
-		if err := printRows(db, s.show); err != nil {
+		fmt.Printf("\n== %s\n", s.Title)
+		if err := printRows(db, s.source, s.Show); err != nil {
 			return err
 		}
 	}
@@ -79,97 +80,45 @@ func run() error {
 	return nil
 }
 
-func buildSamples(run string) ([]sample, error) {
-	var out []sample
-	for _, build := range []func(string) (sample, error){bambooSample, stickySample, bareSample, canonicalSample, backInStockSample} {
-		s, err := build(run)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+// configSource is what the demo reads of a configured source.
+type configSource struct {
+	Name    string   `yaml:"name"`
+	Kind    string   `yaml:"kind"`
+	Secrets []string `yaml:"secrets"`
 }
 
-func bambooSample(run string) (sample, error) {
-	body, err := os.ReadFile(filepath.Join("webhooks", "bamboo", "testdata", "productupdated.json"))
-	if err != nil {
-		return sample{}, err
-	}
-	wh, err := svix.NewWebhook(os.Getenv("BAMBOO_WEBHOOK_SECRET"))
-	if err != nil {
-		return sample{}, fmt.Errorf("BAMBOO_WEBHOOK_SECRET: %w", err)
-	}
-	id, now := "msg_demo_"+run, time.Now()
-	sig, _ := wh.Sign(id, now, body)
-	h := http.Header{"Svix-Id": {id}, "Svix-Timestamp": {strconv.FormatInt(now.Unix(), 10)}, "Svix-Signature": {sig}}
-	return sample{"Bamboo productupdated.v1 (Svix)", "/webhooks/bamboo", h, body,
-		`SELECT external_id, name, status, min_face_value, max_face_value, coalesce(stock_quantity::text, 'unlimited') AS stock, price_min, currency, source_updated_at
-		 FROM mirror.products WHERE source = 'bamboo' ORDER BY external_id;
-		 SELECT product_external_id, field, old_value, new_value FROM mirror.product_changes WHERE source = 'bamboo' ORDER BY id`}, nil
-}
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-func stickySample(run string) (sample, error) {
-	event, err := readJSON(filepath.Join("webhooks", "stickyio", "testdata", "product-created-regular.json"))
-	if err != nil {
-		return sample{}, err
-	}
-	event["data"].(map[string]any)["id"] = "demo-" + run
-	plain, _ := json.Marshal(event)
-	body, err := stickyio.Encrypt(plain, os.Getenv("STICKYIO_KEY_PHRASE"))
-	if err != nil {
-		return sample{}, fmt.Errorf("STICKYIO_KEY_PHRASE: %w", err)
-	}
-	return sample{"sticky.io product.created (encrypted)", "/webhooks/stickyio", http.Header{"Content-Type": {"text/plain"}}, body,
-		`SELECT external_id, kind, name, sku, price, vertical_name, category_name, is_taxable, source_updated_at FROM mirror.products WHERE source = 'stickyio';
-		 SELECT v.external_id AS variant, v.sku, v.price, v.stock_quantity, a.attribute_name, a.option_name
-		 FROM mirror.product_variants v JOIN mirror.variant_attributes a USING (source, store_id, product_external_id)
-		 WHERE v.source = 'stickyio' AND a.variant_position = v.position ORDER BY a.position`}, nil
-}
-
-func bareSample(run string) (sample, error) {
-	event, err := readJSON(filepath.Join("webhooks", "barecommerce", "testdata", "order-created.json"))
-	if err != nil {
-		return sample{}, err
-	}
-	event["id"] = "evt_demo_" + run
-	body, _ := json.Marshal(event)
-	h := http.Header{barecommerce.SignatureHeader: {barecommerce.Sign(body, os.Getenv("BARECOMMERCE_WEBHOOK_SECRET"))}}
-	return sample{"BareCommerce order.created", "/webhooks/barecommerce", h, body,
-		`SELECT store_id, external_id, order_number, status, payment_status, total, placed_at FROM mirror.orders WHERE source = 'barecommerce';
-		 SELECT order_external_id, line_no, product_external_id, title, quantity, unit_price FROM mirror.order_items WHERE source = 'barecommerce'`}, nil
-}
-
-func canonicalSample(run string) (sample, error) {
-	event, err := readJSON(filepath.Join("webhooks", "canonical", "testdata", "order.json"))
-	if err != nil {
-		return sample{}, err
-	}
-	event["event_id"] = "demo-" + run
-	body, _ := json.Marshal(event)
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	h := http.Header{canonical.TimestampHeader: {ts}, canonical.SignatureHeader: {canonical.Sign(ts, body, os.Getenv("VAMBE_SIGNING_SECRET"))}}
-	return sample{"canonical order (Vambe format)", "/webhooks/canonical/events/order", h, body,
-		`SELECT store_id, external_id, order_number, status, total, customer_phone, customer_phone_e164, customer_email FROM mirror.orders WHERE source = 'canonical'`}, nil
-}
-
-func backInStockSample(string) (sample, error) {
-	body, err := os.ReadFile(filepath.Join("webhooks", "backinstock", "testdata", "notification-create.json"))
-	if err != nil {
-		return sample{}, err
-	}
-	h := http.Header{backinstock.SignatureHeader: {backinstock.Sign(body, os.Getenv("BACKINSTOCK_API_KEY"))}}
-	return sample{"Back in Stock notification/create", "/webhooks/backinstock", h, body,
-		`SELECT external_id, status, channel, customer_email, product_title, variant_title, quantity_required, created_at, sent_at FROM mirror.stock_notifications WHERE source = 'backinstock'`}, nil
-}
-
-func readJSON(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
+// buildSamples returns one sample per configured source, signed with its secrets (${VAR}
+// expanded from the environment, as the daemon does).
+func buildSamples(config, run string) ([]sample, error) {
+	b, err := os.ReadFile(config)
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	return m, json.Unmarshal(b, &m)
+	var cfg struct {
+		Sources []configSource `yaml:"sources"`
+	}
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", config, err)
+	}
+	var out []sample
+	for _, src := range cfg.Sources {
+		kind, ok := kinds.All.Lookup(src.Kind)
+		if !ok || kind.Sample == nil {
+			return nil, fmt.Errorf("source %s: kind %q has no sample", src.Name, src.Kind)
+		}
+		secrets := make([]string, len(src.Secrets))
+		for i, s := range src.Secrets {
+			secrets[i] = envRef.ReplaceAllStringFunc(s, func(ref string) string { return os.Getenv(envRef.FindStringSubmatch(ref)[1]) })
+		}
+		s, err := kind.Sample(secrets, run, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+		out = append(out, sample{src.Name, s})
+	}
+	return out, nil
 }
 
 func post(url string, h http.Header, body []byte) (int, string, error) {
@@ -221,51 +170,52 @@ func waitApplied(db *sql.DB, since time.Time) error {
 	}
 }
 
-// printRows runs each ;-separated query and prints its rows as a table.
-func printRows(db *sql.DB, queries string) error {
-	for _, q := range strings.Split(queries, ";") {
-		rows, err := db.Query(q)
-		if err != nil {
-			return fmt.Errorf("%s: %w", firstLine(q), err)
+// printRows prints each set of the source's rows as a table.
+func printRows(db *sql.DB, source string, show []provider.Rows) error {
+	for _, r := range show {
+		if err := printTable(db, source, r); err != nil {
+			return fmt.Errorf("mirror.%s: %w", r.Table, err)
 		}
-		cols, _ := rows.Columns()
-		w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
-		fmt.Fprintln(w, strings.Join(cols, "\t"))
-		for rows.Next() {
-			vals := make([]sql.NullString, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return err
-			}
-			cells := make([]string, len(vals))
-			for i, v := range vals {
-				cells[i] = "NULL"
-				if v.Valid {
-					cells[i] = v.String
-				}
-			}
-			fmt.Fprintln(w, strings.Join(cells, "\t"))
-		}
-		rows.Close()
-		w.Flush()
 		fmt.Println()
 	}
 	return nil
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+func printTable(db *sql.DB, source string, r provider.Rows) error {
+	cols, order := make([]string, len(r.Columns)), make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		cols[i], order[i] = pq.QuoteIdentifier(c), strconv.Itoa(i+1)
 	}
-	if len(s) > 80 {
-		s = s[:80] + "..."
+	rows, err := db.Query(fmt.Sprintf(`SELECT %s FROM mirror.%s WHERE source = $1 ORDER BY %s`,
+		strings.Join(cols, ", "), pq.QuoteIdentifier(r.Table), strings.Join(order, ", ")), source)
+	if err != nil {
+		return err
 	}
-	return s
+	defer rows.Close()
+	w := tabwriter.NewWriter(os.Stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(w, strings.Join(r.Columns, "\t"))
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = "NULL"
+			if v.Valid {
+				cells[i] = v.String
+			}
+		}
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return w.Flush()
 }
 
 func env(name, def string) string {
