@@ -87,9 +87,9 @@ func (a *APIOptions) Enabled() bool { return a != nil && a.Client.BaseURL != "" 
 
 // Sample is one signed delivery for the demo, and the mirror rows to show for it.
 type Sample struct {
-	Title  string // what it is, e.g. "Bamboo productupdated.v1 (Svix)"
-	Path   string // what follows /webhooks/{source}: "", "/events/order"
-	Header http.Header
+	Title  string      // what it is, e.g. "Bamboo productupdated.v1 (Svix)"
+	Path   string      // what follows /webhooks/{source}: "", "/events/order"
+	Header http.Header // canonical keys, as a server sees them (http.Header.Set)
 	Body   []byte
 	Show   []Rows // the mirror rows it produces
 }

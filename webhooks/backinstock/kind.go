@@ -59,9 +59,11 @@ func sample(secrets []string, _ string, _ time.Time) (provider.Sample, error) {
 	if len(secrets) == 0 {
 		return provider.Sample{}, fmt.Errorf("backinstock sample: no API key to sign with")
 	}
+	h := http.Header{}
+	h.Set(SignatureHeader, Sign(sampleBody, secrets[0]))
 	return provider.Sample{
 		Title:  "Back in Stock notification/create",
-		Header: http.Header{SignatureHeader: {Sign(sampleBody, secrets[0])}},
+		Header: h,
 		Body:   sampleBody,
 		Show: []provider.Rows{{Table: "stock_notifications", Columns: []string{"external_id", "status", "channel", "customer_email",
 			"product_title", "variant_title", "quantity_required", "created_at", "sent_at"}}},

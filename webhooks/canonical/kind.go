@@ -34,10 +34,13 @@ func sample(secrets []string, run string, now time.Time) (provider.Sample, error
 		return provider.Sample{}, fmt.Errorf("canonical sample: no secret to sign with")
 	}
 	ts := strconv.FormatInt(now.UnixMilli(), 10)
+	h := http.Header{}
+	h.Set(TimestampHeader, ts)
+	h.Set(SignatureHeader, Sign(ts, body, secrets[0]))
 	return provider.Sample{
 		Title:  "canonical order (Vambe format)",
 		Path:   "/events/" + EventOrder,
-		Header: http.Header{TimestampHeader: {ts}, SignatureHeader: {Sign(ts, body, secrets[0])}},
+		Header: h,
 		Body:   body,
 		Show: []provider.Rows{{Table: "orders", Columns: []string{"store_id", "external_id", "order_number", "status", "total",
 			"customer_phone", "customer_phone_e164", "customer_email"}}},
