@@ -96,6 +96,25 @@ func retryable(err error) bool {
 	return false
 }
 
+// refused marks the apply errors no retry can cure as mirrorsync.ErrRefused, so that the event
+// fails at once instead of being retried until max_attempts: the data itself is what PostgreSQL
+// refuses (class 22, data exception: a \u0000 in JSON, a number out of range; class 23, a
+// constraint; class 54, a program limit such as an index row too large), or the event cannot
+// be placed (errAmbiguousStore).
+func refused(err error) error {
+	if errors.Is(err, errAmbiguousStore) {
+		return mirrorsync.Refused(err)
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code.Class() {
+		case "22", "23", "54":
+			return mirrorsync.Refused(err)
+		}
+	}
+	return err
+}
+
 // notFound translates a missing row into mirrorsync.ErrNotFound.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {

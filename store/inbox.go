@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,9 +17,9 @@ import (
 // Event statuses (sync.webhook_events.status).
 const (
 	StatusPending = "pending"
-	StatusApplied = "applied"
-	StatusIgnored = "ignored"
-	StatusFailed  = "failed"
+	StatusApplied = mirrorsync.EventApplied
+	StatusIgnored = mirrorsync.EventIgnored
+	StatusFailed  = mirrorsync.EventFailed
 )
 
 // InsertEvents stores deliveries in the inbox with one statement and one commit, and reports for
@@ -93,9 +92,9 @@ func cleanID(s string) string {
 }
 
 // ApplyPending claims up to limit due events (FOR UPDATE SKIP LOCKED, so any number of workers
-// and daemons can share the inbox), decodes them, applies their changes and records each
-// event's outcome, all in one transaction: a crash leaves them pending.
-func (db *DB) ApplyPending(ctx context.Context, limit int, policy mirrorsync.RetryPolicy, decode mirrorsync.DecodeFunc) (mirrorsync.Batch, error) {
+// and daemons can share the inbox), decodes them through h, applies their changes and records
+// each event's outcome as h judges it, all in one transaction: a crash leaves them pending.
+func (db *DB) ApplyPending(ctx context.Context, limit int, h mirrorsync.EventHandler) (mirrorsync.Batch, error) {
 	const claim = `
 		SELECT id, source, delivery_id, event_type, received_at, sent_at, body, attempts
 		FROM sync.webhook_events
@@ -109,18 +108,18 @@ func (db *DB) ApplyPending(ctx context.Context, limit int, policy mirrorsync.Ret
 		if err != nil || len(evs) == 0 {
 			return err
 		}
-		batch, err = applyEvents(ctx, tx, evs, mirrorsync.OriginWebhook, policy, decode)
+		batch, err = applyEvents(ctx, tx, evs, mirrorsync.OriginWebhook, h)
 		return err
 	})
 	return batch, err
 }
 
 // ReplayEvents re-applies stored events of source received at or after since, in receive order,
-// through decode (the current decoding code), with origin replay: up to limit events with ids
-// above afterID. onlyFailed limits it to failed events. It returns the last id handled (0: none
-// were left).
+// through h (the current decoding code), with origin replay: up to limit events with ids above
+// afterID. onlyFailed limits it to failed events. It returns the last id handled (0: none were
+// left).
 func (db *DB) ReplayEvents(ctx context.Context, source string, since time.Time, onlyFailed bool, afterID int64, limit int,
-	policy mirrorsync.RetryPolicy, decode mirrorsync.DecodeFunc) (mirrorsync.Batch, int64, error) {
+	h mirrorsync.EventHandler) (mirrorsync.Batch, int64, error) {
 	const pick = `
 		SELECT id, source, delivery_id, event_type, received_at, sent_at, body, attempts
 		FROM sync.webhook_events
@@ -136,7 +135,7 @@ func (db *DB) ReplayEvents(ctx context.Context, source string, since time.Time, 
 			return err
 		}
 		last = evs[len(evs)-1].ID
-		batch, err = applyEvents(ctx, tx, evs, mirrorsync.OriginReplay, policy, decode)
+		batch, err = applyEvents(ctx, tx, evs, mirrorsync.OriginReplay, h)
 		return err
 	})
 	return batch, last, err
@@ -168,30 +167,24 @@ func selectEvents(ctx context.Context, tx *sqlx.Tx, query string, args ...any) (
 
 // applyEvents decodes and applies claimed events in tx. The whole batch is applied at once; if
 // that fails, each event is applied on its own (under a savepoint), so one bad event is marked
-// failed and never holds back the others.
-func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mirrorsync.Origin,
-	policy mirrorsync.RetryPolicy, decode mirrorsync.DecodeFunc) (mirrorsync.Batch, error) {
+// failed and never holds back the others. h decides what each event becomes.
+func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mirrorsync.Origin, h mirrorsync.EventHandler) (mirrorsync.Batch, error) {
 	var batch mirrorsync.Batch
 	batch.Outcomes = make([]mirrorsync.Outcome, len(evs))
 	perEvent := make([][]mirrorsync.Change, len(evs))
 	var all []mirrorsync.Change
 	for i, ev := range evs {
-		o := &batch.Outcomes[i]
-		*o = mirrorsync.Outcome{EventID: ev.ID, Source: ev.Source, DeliveryID: ev.DeliveryID, Type: ev.Type, Status: StatusApplied}
-		changes, err := decodeSafely(decode, ev.Event)
-		switch {
-		case errors.Is(err, mirrorsync.ErrIgnored):
-			o.Status, o.Err = StatusIgnored, err
-		case err != nil:
-			o.Status, o.Err = StatusFailed, err // decoding is deterministic: no retry
-		default:
-			for j := range changes {
-				changes[j].Key.Source = ev.Source // a decoder writes only to its own source
-				changes[j].Version.Seq = ev.ID
-			}
-			perEvent[i] = changes
-			all = append(all, changes...)
+		changes, err := h.Decode(ev.Event)
+		batch.Outcomes[i] = h.Outcome(ev.Event, ev.attempts+1, err)
+		if err != nil {
+			continue
 		}
+		for j := range changes {
+			changes[j].Key.Source = ev.Source // a decoder writes only to its own source
+			changes[j].Version.Seq = ev.ID
+		}
+		perEvent[i] = changes
+		all = append(all, changes...)
 	}
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT apply_batch`); err != nil {
 		return batch, fmt.Errorf("savepoint: %w", err)
@@ -212,47 +205,16 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 				if ctx.Err() != nil {
 					return batch, ctx.Err()
 				}
-				o := &batch.Outcomes[i]
-				o.Status, o.Err = StatusFailed, err
-				o.Retry = evs[i].attempts+1 < policy.MaxAttempts && !permanent(err)
+				batch.Outcomes[i] = h.Outcome(evs[i].Event, evs[i].attempts+1, refused(err))
 				continue
 			}
 			batch.Result.Add(res)
 		}
 	}
-	if err := recordOutcomes(ctx, tx, batch.Outcomes, evs, policy); err != nil {
+	if err := recordOutcomes(ctx, tx, batch.Outcomes); err != nil {
 		return batch, err
 	}
 	return batch, nil
-}
-
-// permanent reports an apply error that no retry can cure: the data itself is what PostgreSQL
-// refuses (class 22, data exception: a \u0000 in JSON, a number out of range; class 23, a
-// constraint; class 54, a program limit such as an index row too large), or the event cannot be
-// placed (errAmbiguousStore). Such an event is failed at once, not retried until max_attempts.
-func permanent(err error) bool {
-	if errors.Is(err, errAmbiguousStore) {
-		return true
-	}
-	var pqErr *pq.Error
-	if !errors.As(err, &pqErr) {
-		return false
-	}
-	switch pqErr.Code.Class() {
-	case "22", "23", "54":
-		return true
-	}
-	return false
-}
-
-// decodeSafely turns a decoder panic into an error: one malformed delivery must not stop the daemon.
-func decodeSafely(decode mirrorsync.DecodeFunc, ev mirrorsync.Event) (changes []mirrorsync.Change, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("decoder panic: %v", p)
-		}
-	}()
-	return decode(ev)
 }
 
 func applyOne(ctx context.Context, tx *sqlx.Tx, origin mirrorsync.Origin, changes []mirrorsync.Change) (mirrorsync.ApplyResult, error) {
@@ -270,18 +232,17 @@ func applyOne(ctx context.Context, tx *sqlx.Tx, origin mirrorsync.Origin, change
 	return res, err
 }
 
-func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outcome, evs []storedEvent, policy mirrorsync.RetryPolicy) error {
+func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outcome) error {
 	c := newColumns(len(outcomes), "id bigint", "status text", "last_error text", "due_at timestamptz")
-	now := time.Now()
-	for i, o := range outcomes {
+	for _, o := range outcomes {
 		c.set("id", o.EventID)
 		c.set("status", o.Status)
 		var lastError, due any
 		if o.Err != nil {
 			lastError = cleanID(o.Err.Error())
 		}
-		if o.Retry && policy.Backoff != nil {
-			due = now.Add(policy.Backoff(evs[i].attempts + 1))
+		if o.Retry && !o.RetryAt.IsZero() {
+			due = o.RetryAt
 		}
 		c.set("last_error", lastError)
 		c.set("due_at", due)

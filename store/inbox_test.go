@@ -37,7 +37,7 @@ func TestApplyPendingIsolatesBadEvents(t *testing.T) {
 		return []mirrorsync.Change{c}, nil
 	}
 	policy := mirrorsync.RetryPolicy{MaxAttempts: 5, Backoff: func(int) time.Duration { return time.Hour }}
-	batch, err := db.ApplyPending(ctx, 10, policy, decode)
+	batch, err := db.ApplyPending(ctx, 10, mirrorsync.InboxRules{Decoder: mirrorsync.DecodeFunc(decode), Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}

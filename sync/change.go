@@ -115,15 +115,23 @@ type Delivery struct {
 	Invalid error
 }
 
+// Event statuses: what applying a stored event made of it (sync.webhook_events.status).
+const (
+	EventApplied = "applied"
+	EventIgnored = "ignored"
+	EventFailed  = "failed"
+)
+
 // Outcome is what applying one stored event did.
 type Outcome struct {
 	EventID    int64
 	Source     string
 	DeliveryID string
 	Type       string
-	Status     string // applied, ignored or failed
-	Err        error  // why it was ignored or failed
-	Retry      bool   // failed, and will be tried again
+	Status     string    // EventApplied, EventIgnored or EventFailed
+	Err        error     // why it was ignored or failed
+	Retry      bool      // failed, and will be tried again
+	RetryAt    time.Time // when, if Retry (zero: not scheduled)
 }
 
 // Batch is what one apply batch did.
@@ -135,11 +143,28 @@ type Batch struct {
 // RetryPolicy says how often, and when, an event whose apply failed is tried again.
 type RetryPolicy struct {
 	MaxAttempts int
-	Backoff     func(attempts int) time.Duration
+	Backoff     func(attempts int) time.Duration // nil: the default Backoff
 }
 
 // DecodeFunc decodes a stored event into changes (see Decoder).
 type DecodeFunc func(ev Event) ([]Change, error)
+
+// Decode implements Decoder.
+func (f DecodeFunc) Decode(ev Event) ([]Change, error) { return f(ev) }
+
+// ErrRefused marks a failure no retry can cure: the event's data itself is refused, by its
+// decoder (decoding is deterministic) or by the database (package store marks the driver
+// errors that say so).
+var ErrRefused = errors.New("refused")
+
+// Refused marks err as ErrRefused; its message is err's.
+func Refused(err error) error { return refusedError{err} }
+
+type refusedError struct{ err error }
+
+func (e refusedError) Error() string        { return e.err.Error() }
+func (e refusedError) Unwrap() error        { return e.err }
+func (e refusedError) Is(target error) bool { return target == ErrRefused }
 
 // ErrInvalid is returned for a request that cannot be carried out as asked (an unknown entity,
 // a bad mode).

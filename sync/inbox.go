@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	stdsync "sync"
 	"time"
@@ -12,8 +13,65 @@ import (
 
 // Inbox is the stored webhook events, as the apply worker sees them (package store implements it).
 type Inbox interface {
-	ApplyPending(ctx context.Context, limit int, policy RetryPolicy, decode DecodeFunc) (Batch, error)
+	// ApplyPending claims due events and applies them in one transaction, asking h what each
+	// carries and what each becomes.
+	ApplyPending(ctx context.Context, limit int, h EventHandler) (Batch, error)
 	PruneEvents(ctx context.Context, before time.Time, limit int) (int64, error)
+}
+
+// EventHandler is what the inbox store asks while it applies claimed events, inside its
+// transaction: the changes an event carries, and what the event becomes. The store decides
+// nothing itself; InboxRules is the handler of the worker and of replay.
+type EventHandler interface {
+	// Decode returns the changes ev carries.
+	Decode(ev Event) ([]Change, error)
+	// Outcome returns what ev becomes after its attempts-th try (this one included) ended with
+	// err: nil when its changes were applied, else the decode or apply error.
+	Outcome(ev Event, attempts int, err error) Outcome
+}
+
+// InboxRules handle stored events: decoded by Decoder, their failures retried under Policy.
+type InboxRules struct {
+	Decoder Decoder
+	Policy  RetryPolicy
+}
+
+// Decode implements EventHandler. A decoder panic is an error (one malformed delivery must not
+// stop the daemon), and a decoding error is refused: decoding is deterministic, so a retry
+// would fail the same way.
+func (r InboxRules) Decode(ev Event) (changes []Change, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = Refused(fmt.Errorf("decoder panic: %v", p))
+		}
+	}()
+	changes, err = r.Decoder.Decode(ev)
+	if err != nil && !errors.Is(err, ErrIgnored) {
+		err = Refused(err)
+	}
+	return changes, err
+}
+
+// Outcome implements EventHandler: applied; ignored (ErrIgnored); failed for good (ErrRefused,
+// or Policy.MaxAttempts tries made); or failed and retried after Policy.Backoff.
+func (r InboxRules) Outcome(ev Event, attempts int, err error) Outcome {
+	o := Outcome{EventID: ev.ID, Source: ev.Source, DeliveryID: ev.DeliveryID, Type: ev.Type, Status: EventApplied, Err: err}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrIgnored):
+		o.Status = EventIgnored
+	default:
+		o.Status = EventFailed
+		o.Retry = attempts < r.Policy.MaxAttempts && !errors.Is(err, ErrRefused)
+	}
+	if o.Retry {
+		backoff := r.Policy.Backoff
+		if backoff == nil {
+			backoff = Backoff
+		}
+		o.RetryAt = time.Now().Add(backoff(attempts))
+	}
+	return o
 }
 
 // Registry maps each configured source name to its decoder.
@@ -140,7 +198,7 @@ func (w *Worker) loop(ctx context.Context) {
 // RunOnce applies one batch of due events and reports what it did.
 func (w *Worker) RunOnce(ctx context.Context) (Batch, error) {
 	start := time.Now()
-	batch, err := w.Inbox.ApplyPending(ctx, max(w.BatchSize, 1), w.Policy, w.decode)
+	batch, err := w.Inbox.ApplyPending(ctx, max(w.BatchSize, 1), InboxRules{Decoder: DecodeFunc(w.decode), Policy: w.Policy})
 	if err != nil {
 		return batch, fmt.Errorf("apply pending events: %w", err)
 	}
@@ -151,9 +209,9 @@ func (w *Worker) RunOnce(ctx context.Context) (Batch, error) {
 	for _, o := range batch.Outcomes {
 		log := w.Log.WithFields(logrus.Fields{"source": o.Source, "delivery_id": o.DeliveryID, "event_type": o.Type, "event_id": o.EventID})
 		switch o.Status {
-		case "failed":
+		case EventFailed:
 			log.WithError(o.Err).WithField("retry", o.Retry).Warn("event failed")
-		case "ignored":
+		case EventIgnored:
 			log.WithField("reason", o.Err.Error()).Info("event ignored")
 		default:
 			log.Debug("event applied")

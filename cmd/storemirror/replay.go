@@ -45,11 +45,11 @@ func (m *Main) replay(ctx context.Context, path string, o replayOptions) error {
 	if _, ok := srcs.decoders[*o.source]; !ok {
 		return fmt.Errorf("replay: no source named %q in %s", *o.source, path)
 	}
-	policy := mirrorsync.RetryPolicy{MaxAttempts: cfg.Inbox.MaxAttempts, Backoff: mirrorsync.Backoff}
+	rules := mirrorsync.InboxRules{Decoder: srcs.decoders, Policy: mirrorsync.RetryPolicy{MaxAttempts: cfg.Inbox.MaxAttempts, Backoff: mirrorsync.Backoff}}
 	counts := map[string]int{}
 	var after int64
 	for {
-		batch, last, err := db.ReplayEvents(ctx, *o.source, since, *o.status == "failed", after, cfg.Inbox.BatchSize, policy, srcs.decoders.Decode)
+		batch, last, err := db.ReplayEvents(ctx, *o.source, since, *o.status == "failed", after, cfg.Inbox.BatchSize, rules)
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}

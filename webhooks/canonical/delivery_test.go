@@ -64,7 +64,7 @@ func TestShapeErrors(t *testing.T) {
 		t.Errorf("the worker applied %d failed events, want none", len(out))
 	}
 	policy := mirrorsync.RetryPolicy{MaxAttempts: 1}
-	batch, _, err := h.DB.ReplayEvents(context.Background(), "shop", time.Time{}, true, 0, 100, policy, h.shop.Decode)
+	batch, _, err := h.DB.ReplayEvents(context.Background(), "shop", time.Time{}, true, 0, 100, mirrorsync.InboxRules{Decoder: h.shop, Policy: policy})
 	if err != nil {
 		t.Fatal(err)
 	}
