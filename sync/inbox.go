@@ -7,7 +7,6 @@ import (
 	stdsync "sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 )
 
@@ -118,6 +117,15 @@ func Backoff(attempts int) time.Duration {
 	return min(d, time.Hour)
 }
 
+// ApplyObserver is told what the apply workers do (the daemon's metrics implement it).
+type ApplyObserver interface {
+	// ObserveBatch is told what a batch did and how long it took.
+	ObserveBatch(b Batch, took time.Duration)
+	// UntrustedClock is told of an event of source whose provider time was more than
+	// MaxClockLead ahead of its receipt, and was versioned at its receipt instead.
+	UntrustedClock(source string)
+}
+
 // Worker applies stored webhook events to the mirror: Workers goroutines each claim a batch of due
 // events, decode them through Decoders, and apply them in one transaction. Several daemons may
 // run workers on one database.
@@ -131,7 +139,7 @@ type Worker struct {
 	// Nudge wakes the workers at once.
 	Poll    time.Duration
 	Log     *logrus.Entry
-	Metrics *Metrics
+	Metrics ApplyObserver // optional
 
 	nudgeOnce  stdsync.Once
 	nudge      chan struct{}
@@ -205,7 +213,9 @@ func (w *Worker) RunOnce(ctx context.Context) (Batch, error) {
 	if len(batch.Outcomes) == 0 {
 		return batch, nil
 	}
-	w.Metrics.observeBatch(batch, time.Since(start))
+	if w.Metrics != nil {
+		w.Metrics.ObserveBatch(batch, time.Since(start))
+	}
 	for _, o := range batch.Outcomes {
 		log := w.Log.WithFields(logrus.Fields{"source": o.Source, "delivery_id": o.DeliveryID, "event_type": o.Type, "event_id": o.EventID})
 		switch o.Status {
@@ -244,8 +254,10 @@ type clockWatch struct {
 	logged map[string]bool
 }
 
-func (c *clockWatch) untrusted(source string, lead time.Duration, log *logrus.Entry, m *Metrics) {
-	m.untrustedClock(source)
+func (c *clockWatch) untrusted(source string, lead time.Duration, log *logrus.Entry, m ApplyObserver) {
+	if m != nil {
+		m.UntrustedClock(source)
+	}
 	c.mu.Lock()
 	first := !c.logged[source]
 	c.logged[source] = true
@@ -286,100 +298,4 @@ func (w *Worker) Prune(ctx context.Context, retention, interval time.Duration) {
 		case <-ticker.C:
 		}
 	}
-}
-
-// Metrics are the apply worker's Prometheus metrics.
-type Metrics struct {
-	events   *prometheus.CounterVec
-	duration prometheus.Histogram
-	drift    *prometheus.CounterVec
-	clock    *prometheus.CounterVec
-}
-
-// NewMetrics registers the worker's metrics with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storemirror_inbox_events_total",
-			Help: "Stored webhook events processed by the apply workers, by source and outcome (applied, ignored, failed).",
-		}, []string{"source", "status"}),
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "storemirror_apply_duration_seconds",
-			Help:    "Time to decode and apply one batch of inbox events.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
-		}),
-		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storemirror_drift_total",
-			Help: "Rows whose mirror values differed from the provider's stated previous state (missed webhooks), by source.",
-		}, []string{"source"}),
-		clock: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storemirror_untrusted_clock_total",
-			Help: "Events whose provider time was more than an hour ahead of their receipt, and were versioned at their receipt instead, by source.",
-		}, []string{"source"}),
-	}
-	reg.MustRegister(m.events, m.duration, m.drift, m.clock)
-	return m
-}
-
-func (m *Metrics) untrustedClock(source string) {
-	if m != nil {
-		m.clock.WithLabelValues(source).Inc()
-	}
-}
-
-func (m *Metrics) observeBatch(b Batch, d time.Duration) {
-	if m == nil {
-		return
-	}
-	m.duration.Observe(d.Seconds())
-	for _, o := range b.Outcomes {
-		m.events.WithLabelValues(o.Source, o.Status).Inc()
-	}
-	for _, k := range b.Result.Drifted {
-		m.drift.WithLabelValues(k.Source).Inc()
-	}
-}
-
-// BacklogSource reports the inbox backlog (package store implements it).
-type BacklogSource interface {
-	InboxBacklog(ctx context.Context) (int64, time.Time, error)
-}
-
-// backlogCollector reads the inbox backlog from the database at each scrape.
-type backlogCollector struct {
-	src     BacklogSource
-	pending *prometheus.Desc
-	oldest  *prometheus.Desc
-}
-
-// RegisterBacklog registers gauges of the inbox backlog, read from src at each scrape.
-func RegisterBacklog(reg prometheus.Registerer, src BacklogSource) {
-	reg.MustRegister(&backlogCollector{
-		src: src,
-		pending: prometheus.NewDesc("storemirror_inbox_backlog",
-			"Stored webhook events waiting to be applied or retried.", nil, nil),
-		oldest: prometheus.NewDesc("storemirror_inbox_oldest_pending_age_seconds",
-			"Age of the oldest webhook event not yet applied (0 when none).", nil, nil),
-	})
-}
-
-func (c *backlogCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.pending
-	ch <- c.oldest
-}
-
-func (c *backlogCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	n, oldest, err := c.src.InboxBacklog(ctx)
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.pending, err)
-		return
-	}
-	age := 0.0
-	if !oldest.IsZero() {
-		age = time.Since(oldest).Seconds()
-	}
-	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(n))
-	ch <- prometheus.MustNewConstMetric(c.oldest, prometheus.GaugeValue, age)
 }

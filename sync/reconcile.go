@@ -8,7 +8,6 @@ import (
 	stdsync "sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
 )
@@ -80,6 +79,15 @@ type ReconcileSource struct {
 	Overlap      time.Duration // incremental look-back before the watermark
 }
 
+// PassObserver is told what reconcile passes do (the daemon's metrics implement it).
+type PassObserver interface {
+	// Repaired is told of n rows of (source, entity) a pass had to create, change or delete
+	// because the webhooks had not delivered the change.
+	Repaired(source, entity string, n int)
+	// Finished is told of every pass that ended, whatever its status.
+	Finished(run Run)
+}
+
 // Progress is reported after each page of a pass.
 type Progress func(run Run)
 
@@ -89,7 +97,7 @@ type Reconciler struct {
 	Store   ReconcileStore
 	Sources map[string]ReconcileSource
 	Log     *logrus.Entry
-	Metrics *ReconcileMetrics
+	Metrics PassObserver // optional
 	Now     func() time.Time
 
 	wg       stdsync.WaitGroup // passes in the background
@@ -169,7 +177,9 @@ func (r *Reconciler) RunOnce(ctx context.Context, source, entity string, o PassO
 	if uerr := r.Store.UpdateRun(context.WithoutCancel(ctx), run); uerr != nil && err == nil {
 		err = fmt.Errorf("record run: %w", uerr)
 	}
-	r.Metrics.observeRun(run)
+	if r.Metrics != nil {
+		r.Metrics.Finished(run)
+	}
 	entry := log.WithFields(logrus.Fields{"status": run.Status, "pages": run.Pages, "fetched": run.Fetched, "created": run.Created,
 		"updated": run.Updated, "deleted": run.Deleted, "unchanged": run.Unchanged, "duration_ms": end.Sub(started).Milliseconds()})
 	switch {
@@ -228,7 +238,7 @@ func (r *Reconciler) pass(ctx context.Context, src ReconcileSource, run *Run, st
 			return fmt.Errorf("detect deletions: %w", err)
 		}
 		run.Deleted += deleted
-		r.Metrics.repairs(run.Source, run.Entity, deleted)
+		r.repaired(run.Source, run.Entity, deleted)
 	}
 	if err := r.Store.ClearRefetches(ctx, run.Source, run.Entity, refetch); err != nil {
 		return err
@@ -257,7 +267,7 @@ func (r *Reconciler) applyPage(ctx context.Context, run *Run, changes []Change, 
 	run.Updated += res.Updated
 	run.Deleted += res.Deleted
 	run.Unchanged += res.Unchanged
-	r.Metrics.repairs(run.Source, run.Entity, res.Repairs())
+	r.repaired(run.Source, run.Entity, res.Repairs())
 	if err := r.Store.UpdateRun(ctx, *run); err != nil {
 		return fmt.Errorf("record progress: %w", err)
 	}
@@ -273,6 +283,12 @@ func pulled(v Version, fetched time.Time, seq int64) Version {
 	v.Pulled, v.Received, v.EventAt, v.Seq = true, false, fetched, seq
 	v, _ = v.Trust(fetched)
 	return v
+}
+
+func (r *Reconciler) repaired(source, entity string, n int) {
+	if r.Metrics != nil {
+		r.Metrics.Repaired(source, entity, n)
+	}
 }
 
 // Entities returns the entities of source to pass over: entities, checked, or all it has.
@@ -365,38 +381,4 @@ type cronLogger struct{ log *logrus.Entry }
 
 func (l cronLogger) Printf(format string, args ...any) {
 	l.log.WithField("component", "cron").Debugf(format, args...)
-}
-
-// ReconcileMetrics are the reconciler's Prometheus metrics.
-type ReconcileMetrics struct {
-	repaired *prometheus.CounterVec
-	runs     *prometheus.CounterVec
-}
-
-// NewReconcileMetrics registers the reconciler's metrics with reg.
-func NewReconcileMetrics(reg prometheus.Registerer) *ReconcileMetrics {
-	m := &ReconcileMetrics{
-		repaired: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storemirror_reconcile_repairs_total",
-			Help: "Rows a reconcile pass had to create, change or delete because the webhooks had not delivered the change, by source and entity.",
-		}, []string{"source", "entity"}),
-		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "storemirror_reconcile_runs_total",
-			Help: "Reconcile passes by source, entity and outcome.",
-		}, []string{"source", "entity", "status"}),
-	}
-	reg.MustRegister(m.repaired, m.runs)
-	return m
-}
-
-func (m *ReconcileMetrics) repairs(source, entity string, n int) {
-	if m != nil && n > 0 {
-		m.repaired.WithLabelValues(source, entity).Add(float64(n))
-	}
-}
-
-func (m *ReconcileMetrics) observeRun(run Run) {
-	if m != nil {
-		m.runs.WithLabelValues(run.Source, run.Entity, run.Status).Inc()
-	}
 }

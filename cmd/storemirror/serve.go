@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/metrics"
 	"github.com/storemirror/storemirror/store"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks"
@@ -29,11 +30,11 @@ func (m *Main) serve(ctx context.Context, path string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	mirrorsync.RegisterBacklog(reg, db)
+	metrics.RegisterBacklog(reg, db)
 	worker := &mirrorsync.Worker{
 		Inbox: db, Decoders: sources.decoders, Workers: cfg.Inbox.Workers, BatchSize: cfg.Inbox.BatchSize,
 		Policy: mirrorsync.RetryPolicy{MaxAttempts: cfg.Inbox.MaxAttempts, Backoff: mirrorsync.Backoff},
-		Poll:   time.Second, Log: log.WithField("component", "apply"), Metrics: mirrorsync.NewMetrics(reg),
+		Poll:   time.Second, Log: log.WithField("component", "apply"), Metrics: metrics.NewApply(reg),
 	}
 	ingester := webhooks.NewIngester(db, 100, worker.Nudge)
 	go ingester.Run()

@@ -8,6 +8,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/metrics"
 	"github.com/storemirror/storemirror/provider"
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
@@ -81,6 +82,6 @@ func (c SourceConfig) options() provider.Options {
 func newReconciler(db *store.DB, s sources, log *logrus.Entry, reg prometheus.Registerer) *mirrorsync.Reconciler {
 	return &mirrorsync.Reconciler{
 		Store: db, Sources: s.pullers, Log: log.WithField("component", "reconcile"),
-		Metrics: mirrorsync.NewReconcileMetrics(reg),
+		Metrics: metrics.NewReconcile(reg),
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
+	"github.com/storemirror/storemirror/metrics"
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
@@ -25,7 +26,7 @@ type rig struct {
 	fake    *fakeBamboo
 	db      *store.DB
 	r       *mirrorsync.Reconciler
-	metrics *mirrorsync.ReconcileMetrics
+	metrics *metrics.Reconcile
 	reg     *prometheus.Registry
 }
 
@@ -43,7 +44,7 @@ func newRig(t *testing.T, fake *fakeBamboo, db *store.DB, timeout time.Duration)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	reg := prometheus.NewRegistry()
-	m := mirrorsync.NewReconcileMetrics(reg)
+	m := metrics.NewReconcile(reg)
 	return &rig{fake: fake, db: db, reg: reg, metrics: m, r: &mirrorsync.Reconciler{
 		Store: db, Log: logrus.NewEntry(log), Metrics: m,
 		Sources: map[string]mirrorsync.ReconcileSource{"bamboo": {Name: "bamboo", Puller: p, Overlap: 10 * time.Minute}},

@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"github.com/storemirror/storemirror/metrics"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/barecommerce"
 )
@@ -84,7 +85,7 @@ func TestFutureTimeIsNotTrusted(t *testing.T) {
 			h := newHarness(t)
 			log, hook := test.NewNullLogger()
 			reg := prometheus.NewRegistry()
-			h.Worker.Log, h.Worker.Metrics = logrus.NewEntry(log), mirrorsync.NewMetrics(reg)
+			h.Worker.Log, h.Worker.Metrics = logrus.NewEntry(log), metrics.NewApply(reg)
 			deliver(t, h,
 				edit(t, "product-updated", map[string]any{"data.updatedAt": future, "data.price": "1.00"}),
 				edit(t, "product-updated", map[string]any{"id": "evt_505b", "data.updatedAt": future, "data.price": "2.00"}))

@@ -1,0 +1,44 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
+)
+
+// Reconcile is the reconciler's metrics.
+type Reconcile struct {
+	repaired *prometheus.CounterVec
+	runs     *prometheus.CounterVec
+}
+
+var _ mirrorsync.PassObserver = (*Reconcile)(nil)
+
+// NewReconcile registers the reconciler's metrics with reg.
+func NewReconcile(reg prometheus.Registerer) *Reconcile {
+	m := &Reconcile{
+		repaired: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_reconcile_repairs_total",
+			Help: "Rows a reconcile pass had to create, change or delete because the webhooks had not delivered the change, by source and entity.",
+		}, []string{"source", "entity"}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_reconcile_runs_total",
+			Help: "Reconcile passes by source, entity and outcome.",
+		}, []string{"source", "entity", "status"}),
+	}
+	reg.MustRegister(m.repaired, m.runs)
+	return m
+}
+
+// Repaired implements mirrorsync.PassObserver. A source and entity get a series at their first
+// repair.
+func (m *Reconcile) Repaired(source, entity string, n int) {
+	if n > 0 {
+		m.repaired.WithLabelValues(source, entity).Add(float64(n))
+	}
+}
+
+// Finished implements mirrorsync.PassObserver.
+func (m *Reconcile) Finished(run mirrorsync.Run) {
+	m.runs.WithLabelValues(run.Source, run.Entity, run.Status).Inc()
+}
