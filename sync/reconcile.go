@@ -8,7 +8,6 @@ import (
 	stdsync "sync"
 	"time"
 
-	"github.com/robfig/cron/v3"
 	"github.com/sirupsen/logrus"
 )
 
@@ -111,7 +110,8 @@ func (r *Reconciler) background() context.Context {
 	return r.ctx
 }
 
-// Stop cancels the passes running in the background and waits for them to record their end.
+// Stop cancels the passes running in the background (Resync's) and waits for them to record
+// their end.
 func (r *Reconciler) Stop() {
 	r.background()
 	r.stopRuns()
@@ -339,46 +339,12 @@ func (r *Reconciler) Run(ctx context.Context, id int64) (Run, error) {
 	return r.Store.GetRun(ctx, id)
 }
 
-// Start schedules every source's passes with robfig/cron (SkipIfStillRunning, Recover) and
-// starts an incremental pass of each at once, to catch up on what was missed while the daemon
-// was down. Stop ends it all.
-func (r *Reconciler) Start() {
-	ctx := r.background()
-	logger := cron.VerbosePrintfLogger(cronLogger{r.Log})
-	c := cron.New(cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)), cron.WithLogger(cron.PrintfLogger(cronLogger{r.Log})))
-	for name, src := range r.Sources {
-		for _, entity := range src.Puller.Entities() {
-			r.schedule(ctx, c, name, entity, src.Schedule, ModeIncremental)
-			r.schedule(ctx, c, name, entity, src.FullSchedule, ModeFull)
-			r.wg.Go(func() { r.scheduled(ctx, name, entity, ModeIncremental, TriggerStartup) })
-		}
-	}
-	c.Start()
-	r.wg.Go(func() {
-		<-ctx.Done()
-		<-c.Stop().Done()
-	})
-}
-
-func (r *Reconciler) schedule(ctx context.Context, c *cron.Cron, source, entity, spec, mode string) {
-	if spec == "" {
-		return
-	}
-	if _, err := c.AddFunc(spec, func() { r.scheduled(ctx, source, entity, mode, TriggerSchedule) }); err != nil {
-		r.Log.WithError(err).WithField("source", source).Error("bad reconcile schedule")
-	}
-}
-
-// scheduled runs a pass unless another daemon is running it already.
-func (r *Reconciler) scheduled(ctx context.Context, source, entity, mode, trigger string) {
+// RunScheduled runs a pass a scheduler asked for (trigger TriggerSchedule, or TriggerStartup
+// for the catch-up pass at start), unless another daemon is running it already: that pass does
+// the work, so skipping is no failure. A failed pass is logged and recorded by RunOnce.
+func (r *Reconciler) RunScheduled(ctx context.Context, source, entity, mode, trigger string) {
 	_, err := r.RunOnce(ctx, source, entity, PassOptions{Mode: mode, Trigger: trigger})
 	if errors.Is(err, ErrBusy) {
 		r.Log.WithFields(logrus.Fields{"source": source, "entity": entity}).Debug("pass running elsewhere; skipped")
 	}
-}
-
-type cronLogger struct{ log *logrus.Entry }
-
-func (l cronLogger) Printf(format string, args ...any) {
-	l.log.WithField("component", "cron").Debugf(format, args...)
 }

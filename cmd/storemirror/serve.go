@@ -67,7 +67,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	var wg stdsync.WaitGroup
 	wg.Go(func() { worker.Run(work) })
 	wg.Go(func() { worker.Prune(work, time.Duration(cfg.Inbox.Retention), 10*time.Minute) })
-	reconciler.Start()
+	schedule := startSchedule(reconciler)
 	notifySystemd(work, log)
 
 	select {
@@ -86,7 +86,8 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	stopWork()
 	done := make(chan struct{})
 	go func() {
-		reconciler.Stop() // passes in flight record their end (failed: interrupted)
+		schedule.Stop()   // passes in flight record their end (failed: interrupted)
+		reconciler.Stop() // and so do the resyncs the admin API started
 		wg.Wait()
 		close(done)
 	}()
