@@ -9,6 +9,7 @@ import (
 // Reconcile is the reconciler's metrics.
 type Reconcile struct {
 	repaired *prometheus.CounterVec
+	backfill *prometheus.CounterVec
 	runs     *prometheus.CounterVec
 }
 
@@ -21,12 +22,16 @@ func NewReconcile(reg prometheus.Registerer) *Reconcile {
 			Name: "storemirror_reconcile_repairs_total",
 			Help: "Rows a reconcile pass had to create, change or delete because the webhooks had not delivered the change, by source and entity.",
 		}, []string{"source", "entity"}),
+		backfill: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "storemirror_reconcile_backfilled_total",
+			Help: "Rows the first complete pass into an entity the mirror had nothing of created (a backfill, not a repair), by source and entity.",
+		}, []string{"source", "entity"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storemirror_reconcile_runs_total",
 			Help: "Reconcile passes by source, entity and outcome.",
 		}, []string{"source", "entity", "status"}),
 	}
-	reg.MustRegister(m.repaired, m.runs)
+	reg.MustRegister(m.repaired, m.backfill, m.runs)
 	return m
 }
 
@@ -35,6 +40,13 @@ func NewReconcile(reg prometheus.Registerer) *Reconcile {
 func (m *Reconcile) Repaired(source, entity string, n int) {
 	if n > 0 {
 		m.repaired.WithLabelValues(source, entity).Add(float64(n))
+	}
+}
+
+// Backfilled implements mirrorsync.PassObserver.
+func (m *Reconcile) Backfilled(source, entity string, n int) {
+	if n > 0 {
+		m.backfill.WithLabelValues(source, entity).Add(float64(n))
 	}
 }
 

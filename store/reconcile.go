@@ -14,44 +14,6 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-const runColumns = `id, source, entity, mode, trigger, status, started_at, finished_at,
-	pages, fetched, created, updated, deleted, unchanged, error`
-
-// StartRun records a reconcile pass that is starting.
-func (db *DB) StartRun(ctx context.Context, source, entity, mode, trigger string) (mirrorsync.Run, error) {
-	var run mirrorsync.Run
-	err := db.db.GetContext(ctx, &run, `
-		INSERT INTO sync.reconcile_runs (source, entity, mode, trigger) VALUES ($1, $2, $3, $4)
-		RETURNING `+runColumns, source, entity, mode, trigger)
-	if err != nil {
-		return run, fmt.Errorf("start run: %w", err)
-	}
-	return run, nil
-}
-
-// UpdateRun records a run's progress or end.
-func (db *DB) UpdateRun(ctx context.Context, run mirrorsync.Run) error {
-	_, err := db.db.ExecContext(ctx, `
-		UPDATE sync.reconcile_runs SET status = $2, finished_at = $3, pages = $4, fetched = $5, created = $6,
-			updated = $7, deleted = $8, unchanged = $9, error = $10
-		WHERE id = $1`,
-		run.ID, run.Status, run.FinishedAt, run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted, run.Unchanged, run.Error)
-	if err != nil {
-		return fmt.Errorf("update run %d: %w", run.ID, err)
-	}
-	return nil
-}
-
-// GetRun returns a run; mirrorsync.ErrNotFound when there is none.
-func (db *DB) GetRun(ctx context.Context, id int64) (mirrorsync.Run, error) {
-	var run mirrorsync.Run
-	err := db.db.GetContext(ctx, &run, `SELECT `+runColumns+` FROM sync.reconcile_runs WHERE id = $1`, id)
-	if err != nil {
-		return run, notFound(err, fmt.Sprintf("run %d", id))
-	}
-	return run, nil
-}
-
 // LockPass takes the session advisory lock of (source, entity) on a connection of its own,
 // held until unlock: with several daemons on one database, exactly one runs a given pass.
 func (db *DB) LockPass(ctx context.Context, source, entity string, wait bool) (func(), bool, error) {

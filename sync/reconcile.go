@@ -47,8 +47,15 @@ type MirrorReader interface {
 // ReconcileStore is the reconciler's database (package store implements it).
 type ReconcileStore interface {
 	MirrorReader
+	// StartRun records a pass that starts now; QueueRun one that waits for another pass of the
+	// same source and entity; BeginRun starts a queued one now.
 	StartRun(ctx context.Context, source, entity, mode, trigger string) (Run, error)
+	QueueRun(ctx context.Context, source, entity, mode, trigger string) (Run, error)
+	BeginRun(ctx context.Context, id int64) (Run, error)
 	UpdateRun(ctx context.Context, run Run) error
+	// Backfilling reports whether run is a backfill: no pass of its source and entity has
+	// completed, and the mirror had nothing of the entity before the first one began.
+	Backfilling(ctx context.Context, run Run) (bool, error)
 	GetRun(ctx context.Context, id int64) (Run, error)
 	// LockPass takes the advisory lock of (source, entity) for one pass; wait says whether to
 	// wait for it or give up at once (ok false).
@@ -83,6 +90,9 @@ type PassObserver interface {
 	// Repaired is told of n rows of (source, entity) a pass had to create, change or delete
 	// because the webhooks had not delivered the change.
 	Repaired(source, entity string, n int)
+	// Backfilled is told of n rows of (source, entity) that a backfill (see Run.Backfill)
+	// created: not repairs.
+	Backfilled(source, entity string, n int)
 	// Finished is told of every pass that ended, whatever its status.
 	Finished(run Run)
 }
@@ -145,20 +155,11 @@ func (r *Reconciler) RunOnce(ctx context.Context, source, entity string, o PassO
 	if !ok {
 		return Run{}, fmt.Errorf("reconcile %s: %w", source, ErrNotFound)
 	}
-	unlock, locked, err := r.Store.LockPass(ctx, source, entity, o.Wait)
+	run, unlock, err := r.begin(ctx, source, entity, o)
 	if err != nil {
-		return r.fail(ctx, o.Run, fmt.Errorf("lock pass: %w", err))
-	}
-	if !locked {
-		return r.fail(ctx, o.Run, ErrBusy)
+		return run, err
 	}
 	defer unlock()
-	run := Run{}
-	if o.Run != nil {
-		run = *o.Run
-	} else if run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger); err != nil {
-		return run, fmt.Errorf("start run: %w", err)
-	}
 	log := r.Log.WithFields(logrus.Fields{"source": source, "entity": entity, "mode": run.Mode, "run_id": run.ID, "trigger": run.Trigger})
 	log.Info("reconcile pass started")
 	started := r.now()
@@ -181,12 +182,15 @@ func (r *Reconciler) RunOnce(ctx context.Context, source, entity string, o PassO
 		r.Metrics.Finished(run)
 	}
 	entry := log.WithFields(logrus.Fields{"status": run.Status, "pages": run.Pages, "fetched": run.Fetched, "created": run.Created,
-		"updated": run.Updated, "deleted": run.Deleted, "unchanged": run.Unchanged, "duration_ms": end.Sub(started).Milliseconds()})
+		"updated": run.Updated, "deleted": run.Deleted, "unchanged": run.Unchanged, "backfilled": run.Backfilled,
+		"duration_ms": end.Sub(started).Milliseconds()})
 	switch {
 	case err != nil:
 		entry.WithError(err).Error("reconcile pass failed")
-	case run.Created+run.Updated+run.Deleted > 0:
+	case run.Repairs() > 0:
 		entry.Warn("reconcile pass repaired rows the webhooks had not delivered")
+	case run.Backfilled > 0:
+		entry.Info("reconcile pass backfilled the mirror")
 	default:
 		entry.Info("reconcile pass finished")
 	}
@@ -208,6 +212,11 @@ func (r *Reconciler) fail(ctx context.Context, run *Run, err error) (Run, error)
 
 func (r *Reconciler) pass(ctx context.Context, src ReconcileSource, run *Run, started time.Time, onPage Progress) error {
 	req := PullRequest{Entity: run.Entity, Mode: run.Mode, Mirror: r.Store}
+	backfill, err := r.Store.Backfilling(ctx, *run)
+	if err != nil {
+		return err
+	}
+	run.Backfill = backfill
 	if run.Mode == ModeIncremental {
 		wm, err := r.Store.Watermark(ctx, run.Source, run.Entity)
 		if err != nil {
@@ -263,11 +272,20 @@ func (r *Reconciler) applyPage(ctx context.Context, run *Run, changes []Change, 
 	}
 	run.Pages++
 	run.Fetched += len(changes)
-	run.Created += res.Created
+	repairs := res.Updated + res.Deleted
+	if run.Backfill {
+		run.Backfilled += res.Created
+		if r.Metrics != nil {
+			r.Metrics.Backfilled(run.Source, run.Entity, res.Created)
+		}
+	} else {
+		run.Created += res.Created
+		repairs += res.Created
+	}
 	run.Updated += res.Updated
 	run.Deleted += res.Deleted
 	run.Unchanged += res.Unchanged
-	r.repaired(run.Source, run.Entity, res.Repairs())
+	r.repaired(run.Source, run.Entity, repairs)
 	if err := r.Store.UpdateRun(ctx, *run); err != nil {
 		return fmt.Errorf("record progress: %w", err)
 	}
@@ -321,9 +339,10 @@ func (r *Reconciler) Resync(ctx context.Context, source string, entities []strin
 	}
 	var ids []int64
 	for _, e := range entities {
-		run, err := r.Store.StartRun(ctx, source, e, mode, TriggerManual)
+		// Queued until its pass takes the lock: at once, unless another pass of e is running.
+		run, err := r.Store.QueueRun(ctx, source, e, mode, TriggerManual)
 		if err != nil {
-			return ids, fmt.Errorf("start run: %w", err)
+			return ids, fmt.Errorf("queue run: %w", err)
 		}
 		ids = append(ids, run.ID)
 		r.wg.Go(func() {

@@ -4,13 +4,15 @@ import "time"
 
 // Run is one reconcile pass over one (source, entity): a row of sync.reconcile_runs.
 type Run struct {
-	ID         int64      `json:"id" db:"id"`
-	Source     string     `json:"source" db:"source"`
-	Entity     string     `json:"entity" db:"entity"`
-	Mode       string     `json:"mode" db:"mode"`
-	Trigger    string     `json:"trigger" db:"trigger"`
-	Status     string     `json:"status" db:"status"`
-	StartedAt  time.Time  `json:"started_at" db:"started_at"`
+	ID      int64  `json:"id" db:"id"`
+	Source  string `json:"source" db:"source"`
+	Entity  string `json:"entity" db:"entity"`
+	Mode    string `json:"mode" db:"mode"`
+	Trigger string `json:"trigger" db:"trigger"`
+	Status  string `json:"status" db:"status"`
+	// QueuedAt is when the pass was asked for; StartedAt when it started (nil while queued).
+	QueuedAt   time.Time  `json:"queued_at" db:"queued_at"`
+	StartedAt  *time.Time `json:"started_at" db:"started_at"`
 	FinishedAt *time.Time `json:"finished_at" db:"finished_at"`
 	Pages      int        `json:"pages" db:"pages"`
 	Fetched    int        `json:"fetched" db:"fetched"`
@@ -18,10 +20,23 @@ type Run struct {
 	Updated    int        `json:"updated" db:"updated"`
 	Deleted    int        `json:"deleted" db:"deleted"`
 	Unchanged  int        `json:"unchanged" db:"unchanged"`
-	Error      *string    `json:"error" db:"error"`
+	// Backfilled counts the rows a backfill created (see Backfill); they are not repairs.
+	Backfilled int     `json:"backfilled" db:"backfilled"`
+	Error      *string `json:"error" db:"error"`
+
+	// Backfill marks the first complete pass into an entity the mirror had nothing of: the
+	// rows it creates fill the mirror for the first time, they repair nothing.
+	Backfill bool `json:"-" db:"-"`
 }
 
-// Reconcile modes and triggers (CONTRACT §5).
+// Repairs is what the pass had to fix: rows it created (outside a backfill), changed or deleted.
+func (r Run) Repairs() int { return r.Created + r.Updated + r.Deleted }
+
+// Finished reports whether the run has ended, well or not.
+func (r Run) Finished() bool { return r.Status == RunSucceeded || r.Status == RunFailed }
+
+// Reconcile modes, triggers and run states: the values of sync.reconcile_runs' mode, trigger
+// and status.
 const (
 	ModeFull        = "full"
 	ModeIncremental = "incremental"
@@ -30,6 +45,7 @@ const (
 	TriggerManual   = "manual"
 	TriggerStartup  = "startup"
 
+	RunQueued    = "queued"
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"

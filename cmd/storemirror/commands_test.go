@@ -50,7 +50,7 @@ func TestResyncCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resync: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "bamboo/products (full, run 1): succeeded in") || !strings.Contains(out, "1 pages, 2 fetched, 2 created, 0 updated, 0 deleted, 0 unchanged") {
+	if !strings.Contains(out, "bamboo/products (full, run 1): succeeded in") || !strings.Contains(out, "1 pages, 2 fetched, 0 created, 0 updated, 0 deleted, 0 unchanged, 2 backfilled") {
 		t.Errorf("summary:\n%s", out)
 	}
 	if _, err := runCommand(t, env, "resync", "--config", path, "--source", "bamboo", "--entity", "pages"); err == nil {

@@ -202,32 +202,35 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("resync answer %s", resp)
 	}
 	var run struct {
-		Status    string `json:"status"`
-		Fetched   int    `json:"fetched"`
-		Created   int    `json:"created"`
-		Unchanged int    `json:"unchanged"`
-		Mode      string `json:"mode"`
-		Trigger   string `json:"trigger"`
+		Status     string `json:"status"`
+		Fetched    int    `json:"fetched"`
+		Created    int    `json:"created"`
+		Unchanged  int    `json:"unchanged"`
+		Backfilled int    `json:"backfilled"`
+		Mode       string `json:"mode"`
+		Trigger    string `json:"trigger"`
 	}
 	eventually(t, "the run to finish", func() bool {
 		_, resp := d.do(t, http.MethodGet, fmt.Sprintf("/admin/runs/%d", started.RunID), auth, "")
 		json.Unmarshal([]byte(resp), &run)
-		return run.Status != "running"
+		return run.Status != "queued" && run.Status != "running"
 	})
-	if run.Status != "succeeded" || run.Fetched != 2 || run.Created+run.Unchanged != 2 || run.Mode != "full" || run.Trigger != "manual" {
+	if run.Status != "succeeded" || run.Fetched != 2 || run.Backfilled+run.Unchanged != 2 || run.Created != 0 || run.Mode != "full" || run.Trigger != "manual" {
 		t.Errorf("run = %+v, want a succeeded manual full pass over the 2 products", run)
 	}
 	// The daemon also starts an incremental pass at startup (skipped if the manual one held the
-	// lock); between them, the products were created once.
+	// lock); between them, the products were backfilled once, and nothing was a repair.
 	eventually(t, "every pass to finish", func() bool {
 		var n int
-		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.reconcile_runs WHERE status = 'running'`)
+		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.reconcile_runs WHERE status IN ('queued', 'running')`)
 		return n == 0
 	})
-	var created int
-	d.db.SQL().Get(&created, `SELECT sum(created) FROM sync.reconcile_runs WHERE entity = 'products'`)
-	if created != 2 {
-		t.Errorf("%d products created by the passes, want 2", created)
+	var backfilled, created int
+	if err := d.db.SQL().QueryRow(`SELECT sum(backfilled), sum(created) FROM sync.reconcile_runs WHERE entity = 'products'`).Scan(&backfilled, &created); err != nil {
+		t.Fatal(err)
+	}
+	if backfilled != 2 || created != 0 {
+		t.Errorf("the passes backfilled %d products and created %d, want 2 and 0", backfilled, created)
 	}
 	if status, _ := d.do(t, http.MethodGet, "/admin/runs/999999", auth, ""); status != http.StatusNotFound {
 		t.Errorf("unknown run: %d, want 404", status)

@@ -73,11 +73,14 @@ func summary(run mirrorsync.Run, err error) string {
 		return fmt.Sprintf("%s/%s: failed: %v", run.Source, run.Entity, err)
 	}
 	took := ""
-	if run.FinishedAt != nil {
-		took = " in " + run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond).String()
+	if run.FinishedAt != nil && run.StartedAt != nil {
+		took = " in " + run.FinishedAt.Sub(*run.StartedAt).Round(time.Millisecond).String()
 	}
 	s := fmt.Sprintf("%s/%s (%s, run %d): %s%s: %d pages, %d fetched, %d created, %d updated, %d deleted, %d unchanged",
 		run.Source, run.Entity, run.Mode, run.ID, run.Status, took, run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted, run.Unchanged)
+	if run.Backfilled > 0 {
+		s += fmt.Sprintf(", %d backfilled", run.Backfilled)
+	}
 	if run.Error != nil {
 		s += "\n  error: " + *run.Error
 	}

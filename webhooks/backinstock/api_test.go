@@ -69,8 +69,8 @@ func (g *reportRig) mustPass(t *testing.T, mode string) mirrorsync.Run {
 
 // counts renders a run's counts for comparison.
 func counts(run mirrorsync.Run) string {
-	return fmt.Sprintf("%s pages=%d fetched=%d created=%d updated=%d deleted=%d unchanged=%d",
-		run.Status, run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted, run.Unchanged)
+	return fmt.Sprintf("%s pages=%d fetched=%d created=%d updated=%d deleted=%d unchanged=%d backfilled=%d",
+		run.Status, run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted, run.Unchanged, run.Backfilled)
 }
 
 func checkCounts(t *testing.T, what string, run mirrorsync.Run, want string) {
@@ -163,7 +163,7 @@ func TestReportOfSeveralPagesConverges(t *testing.T) {
 	before := time.Now().Truncate(time.Microsecond)
 	run := g.mustPass(t, mirrorsync.ModeFull)
 	after := time.Now()
-	checkCounts(t, "first pass", run, "succeeded pages=3 fetched=12 created=12 updated=0 deleted=0 unchanged=0")
+	checkCounts(t, "first pass", run, "succeeded pages=3 fetched=12 created=0 updated=0 deleted=0 unchanged=0 backfilled=12")
 	checkRows(t, g)
 	if n := scalar[int](t, g.db, `SELECT count(*) FROM mirror.stock_demand`); n != 12 {
 		t.Errorf("%d rows, want 12", n)
@@ -184,7 +184,7 @@ func TestReportOfSeveralPagesConverges(t *testing.T) {
 	}
 	// Nothing changed upstream: a second pass changes nothing.
 	run = g.mustPass(t, mirrorsync.ModeFull)
-	checkCounts(t, "second pass", run, "succeeded pages=3 fetched=12 created=0 updated=0 deleted=0 unchanged=12")
+	checkCounts(t, "second pass", run, "succeeded pages=3 fetched=12 created=0 updated=0 deleted=0 unchanged=12 backfilled=0")
 	checkRows(t, g)
 }
 
@@ -206,7 +206,7 @@ func TestReportEnd(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			g := newReportRig(t, &fakeReport{variants: newVariants(c.variants), maxPerPage: c.maxPerPage}, 5)
 			run := g.mustPass(t, mirrorsync.ModeFull)
-			checkCounts(t, "pass", run, fmt.Sprintf("succeeded pages=%d fetched=%d created=%d updated=0 deleted=0 unchanged=0",
+			checkCounts(t, "pass", run, fmt.Sprintf("succeeded pages=%d fetched=%d created=0 updated=0 deleted=0 unchanged=0 backfilled=%d",
 				c.wantPages, c.variants, c.variants))
 			if n := g.fake.seenCount(); n != c.wantAsked {
 				t.Errorf("%d requests, want %d: %q", n, c.wantAsked, g.fake.queries(0))
@@ -224,7 +224,7 @@ func TestCountChangedUpstreamIsRepaired(t *testing.T) {
 	g.fake.update(7, func(v *fakeVariant) { v.sent += 2; v.unsent -= 2 })
 	from := g.fake.seenCount()
 	run := g.mustPass(t, mirrorsync.ModeIncremental)
-	checkCounts(t, "incremental pass", run, "succeeded pages=3 fetched=7 created=0 updated=1 deleted=0 unchanged=6")
+	checkCounts(t, "incremental pass", run, "succeeded pages=3 fetched=7 created=0 updated=1 deleted=0 unchanged=6 backfilled=0")
 	if n := g.fake.seenCount() - from; n != 3 {
 		t.Errorf("the incremental pass made %d requests, want 3 (the whole report)", n)
 	}
@@ -244,16 +244,16 @@ func TestVanishedVariantDeletedAfterSecondFullPass(t *testing.T) {
 	saved := g.fake.variants[1]
 	g.fake.remove(2)
 	first := g.mustPass(t, mirrorsync.ModeFull)
-	checkCounts(t, "first full pass without variant 2", first, "succeeded pages=2 fetched=3 created=0 updated=0 deleted=0 unchanged=3")
+	checkCounts(t, "first full pass without variant 2", first, "succeeded pages=2 fetched=3 created=0 updated=0 deleted=0 unchanged=3 backfilled=0")
 	// An incremental pass in between does not count as a listing.
 	g.mustPass(t, mirrorsync.ModeIncremental)
 	if n := scalar[int](t, g.db, `SELECT count(*) FROM mirror.stock_demand WHERE deleted_at IS NOT NULL`); n != 0 {
 		t.Fatalf("%d rows deleted before the second full pass", n)
 	}
 	second := g.mustPass(t, mirrorsync.ModeFull)
-	checkCounts(t, "second full pass without variant 2", second, "succeeded pages=2 fetched=3 created=0 updated=0 deleted=1 unchanged=3")
+	checkCounts(t, "second full pass without variant 2", second, "succeeded pages=2 fetched=3 created=0 updated=0 deleted=1 unchanged=3 backfilled=0")
 	deletedAt := scalar[time.Time](t, g.db, `SELECT deleted_at FROM mirror.stock_demand WHERE external_id = $1`, fmt.Sprint(variantNo(2)))
-	if !deletedAt.Equal(first.StartedAt) {
+	if !deletedAt.Equal(*first.StartedAt) {
 		t.Errorf("deleted_at = %v, want the start of the first pass that missed it (%v)", deletedAt, first.StartedAt)
 	}
 	if n := scalar[int](t, g.db, `SELECT count(*) FROM mirror.stock_demand WHERE deleted_at IS NULL`); n != 3 {
@@ -264,7 +264,7 @@ func TestVanishedVariantDeletedAfterSecondFullPass(t *testing.T) {
 	g.fake.variants = append(g.fake.variants, saved)
 	g.fake.mu.Unlock()
 	run := g.mustPass(t, mirrorsync.ModeIncremental)
-	checkCounts(t, "pass with variant 2 back", run, "succeeded pages=2 fetched=4 created=0 updated=1 deleted=0 unchanged=3")
+	checkCounts(t, "pass with variant 2 back", run, "succeeded pages=2 fetched=4 created=0 updated=1 deleted=0 unchanged=3 backfilled=0")
 	checkRows(t, g)
 }
 
@@ -280,7 +280,7 @@ func TestRateLimitedReportBacksOffAndSucceeds(t *testing.T) {
 	}
 	g := newReportRig(t, fake, 2)
 	run := g.mustPass(t, mirrorsync.ModeFull)
-	checkCounts(t, "pass", run, "succeeded pages=2 fetched=3 created=3 updated=0 deleted=0 unchanged=0")
+	checkCounts(t, "pass", run, "succeeded pages=2 fetched=3 created=0 updated=0 deleted=0 unchanged=0 backfilled=3")
 	want := []string{
 		"page=1 per_page=2 sort=notification_last_added_at order=desc",
 		"page=1 per_page=2 sort=notification_last_added_at order=desc",
@@ -327,7 +327,7 @@ func TestFailedReportPassDeletesNothing(t *testing.T) {
 	// The failed pass was no listing: the next complete one is the second consecutive miss.
 	fake.fail = nil
 	run = g.mustPass(t, mirrorsync.ModeFull)
-	checkCounts(t, "complete pass after the failure", run, "succeeded pages=2 fetched=2 created=0 updated=0 deleted=1 unchanged=2")
+	checkCounts(t, "complete pass after the failure", run, "succeeded pages=2 fetched=2 created=0 updated=0 deleted=1 unchanged=2 backfilled=0")
 }
 
 func TestReportCredentials(t *testing.T) {
@@ -347,7 +347,7 @@ func TestReportCredentials(t *testing.T) {
 			case c.wantErr == "" && err != nil:
 				t.Fatalf("pass: %v", err)
 			case c.wantErr == "":
-				checkCounts(t, "pass", run, "succeeded pages=1 fetched=2 created=2 updated=0 deleted=0 unchanged=0")
+				checkCounts(t, "pass", run, "succeeded pages=1 fetched=2 created=0 updated=0 deleted=0 unchanged=0 backfilled=2")
 			case err == nil || run.Error == nil || *run.Error != c.wantErr:
 				t.Errorf("run %+v, err %v; want the error %q", run, err, c.wantErr)
 			}

@@ -70,7 +70,7 @@ func TestKeyLeftOutEmptiesColumn(t *testing.T) {
 		v.override = strings.Replace(v.JSON(), `"description":"Tea 1 - Large",`, ``, 1)
 	})
 	run := g.mustPass(t, mirrorsync.ModeFull)
-	checkCounts(t, "pass", run, "succeeded pages=1 fetched=2 created=0 updated=1 deleted=0 unchanged=1")
+	checkCounts(t, "pass", run, "succeeded pages=1 fetched=2 created=0 updated=1 deleted=0 unchanged=1 backfilled=0")
 	v := g.fake.variants[0]
 	got := demandRow(t, g.db, v.no, v.JSON())
 	if !strings.Contains(got, "description=NULL") || !strings.HasSuffix(got, "raw_as_sent=true") {

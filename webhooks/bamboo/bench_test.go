@@ -33,7 +33,7 @@ func BenchmarkReconcileFullPass100k(b *testing.B) {
 		start := time.Now()
 		run, err := g.pass(&testing.T{}, "products", mirrorsync.ModeFull)
 		elapsed := time.Since(start)
-		if err != nil || run.Created != brands*perBrand {
+		if err != nil || run.Backfilled != brands*perBrand {
 			b.Fatalf("first pass: %v, %+v", err, run)
 		}
 		second := time.Now()

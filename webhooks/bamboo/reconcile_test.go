@@ -79,8 +79,9 @@ func TestCatalogOfSeveralPagesConverges(t *testing.T) {
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeFull)
 	// Seven brands, three per page (the server's cap, not the 5 asked for): three pages.
-	if run.Status != "succeeded" || run.Pages != 3 || run.Fetched != 21 || run.Created != 21 || run.Unchanged != 0 {
-		t.Errorf("run = %+v, want succeeded, 3 pages, 21 fetched and created", run)
+	// The first pass into an empty mirror backfills it: nothing it creates is a repair.
+	if run.Status != "succeeded" || run.Pages != 3 || run.Fetched != 21 || run.Backfilled != 21 || run.Repairs() != 0 || run.Unchanged != 0 {
+		t.Errorf("run = %+v, want succeeded, 3 pages, 21 fetched and backfilled, no repairs", run)
 	}
 	if n := count(t, g.db, `SELECT count(*) FROM mirror.products WHERE source = 'bamboo' AND origin = 'reconcile'
 		AND brand_name LIKE 'Brand %' AND price_min = 10 AND currency = 'USD' AND stock_quantity IS NULL
@@ -88,7 +89,7 @@ func TestCatalogOfSeveralPagesConverges(t *testing.T) {
 		t.Errorf("%d products mirrored with the catalog's values, want 21", n)
 	}
 	stored, _ := g.r.Run(context.Background(), run.ID)
-	if stored.Status != "succeeded" || stored.Created != 21 || stored.FinishedAt == nil {
+	if stored.Status != "succeeded" || stored.Backfilled != 21 || stored.Created != 0 || stored.FinishedAt == nil {
 		t.Errorf("stored run = %+v", stored)
 	}
 	// Nothing changed upstream: a second pass changes nothing.
@@ -108,8 +109,11 @@ func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
 	if run.Fetched != 1 || run.Updated != 1 || run.Created != 0 {
 		t.Errorf("incremental pass = %+v, want the one modified product fetched and updated", run)
 	}
-	if got := g.repairs(t, "products"); got != 4+1 {
-		t.Errorf("repairs metric = %v, want 5 (4 created, then 1 updated)", got)
+	if got := g.repairs(t, "products"); got != 1 {
+		t.Errorf("repairs metric = %v, want 1 (the update; the first pass's 4 were a backfill)", got)
+	}
+	if got := g.counter(t, "storemirror_reconcile_backfilled_total", "products"); got != 4 {
+		t.Errorf("backfilled metric = %v, want 4", got)
 	}
 	if n := count(t, g.db, `SELECT count(*) FROM mirror.products WHERE external_id = '3' AND price_min = 12.5`); n != 1 {
 		t.Error("product 3 not repaired")
@@ -128,12 +132,18 @@ func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
 // repairs reads storemirror_reconcile_repairs_total{source="bamboo",entity=entity}.
 func (g *rig) repairs(t *testing.T, entity string) float64 {
 	t.Helper()
+	return g.counter(t, "storemirror_reconcile_repairs_total", entity)
+}
+
+// counter reads a counter of the rig's reconciler by name, for the bamboo source and entity.
+func (g *rig) counter(t *testing.T, name, entity string) float64 {
+	t.Helper()
 	mfs, err := g.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "storemirror_reconcile_repairs_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -168,14 +178,14 @@ func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
 	if err := g.db.SQL().Get(&deletedAt, `SELECT deleted_at FROM mirror.products WHERE external_id = '2'`); err != nil {
 		t.Fatal(err)
 	}
-	if !deletedAt.Equal(first.StartedAt) {
+	if !deletedAt.Equal(*first.StartedAt) {
 		t.Errorf("deleted_at = %v, want the start of the first pass that missed it (%v)", deletedAt, first.StartedAt)
 	}
 	if n := count(t, g.db, `SELECT count(*) FROM mirror.products WHERE deleted_at IS NULL`); n != 3 {
 		t.Errorf("%d live products, want 3", n)
 	}
-	if got := g.repairs(t, "products"); got != 4+1 {
-		t.Errorf("repairs metric = %v, want 5 (4 created, 1 deleted)", got)
+	if got := g.repairs(t, "products"); got != 1 {
+		t.Errorf("repairs metric = %v, want 1 (the delete; the first pass's 4 were a backfill)", got)
 	}
 	// Seen again (restored upstream, newer): revived.
 	fake.mu.Lock()
@@ -276,8 +286,8 @@ func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
 	}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeFull)
-	if limited != 2 || run.Status != "succeeded" || run.Created != 4 {
-		t.Errorf("after %d 429s: run %+v, want succeeded with 4 created", limited, run)
+	if limited != 2 || run.Status != "succeeded" || run.Backfilled != 4 {
+		t.Errorf("after %d 429s: run %+v, want succeeded with 4 backfilled", limited, run)
 	}
 }
 

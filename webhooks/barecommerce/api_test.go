@@ -62,10 +62,10 @@ func (g *rig) mustPass(t *testing.T, entity, mode string) mirrorsync.Run {
 }
 
 // counts is what a run counted, to compare with one line.
-type counts struct{ Pages, Fetched, Created, Updated, Deleted, Unchanged int }
+type counts struct{ Pages, Fetched, Created, Updated, Deleted, Unchanged, Backfilled int }
 
 func countsOf(run mirrorsync.Run) counts {
-	return counts{run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted, run.Unchanged}
+	return counts{run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted, run.Unchanged, run.Backfilled}
 }
 
 func wantRun(t *testing.T, what string, run mirrorsync.Run, want counts) {
@@ -89,7 +89,7 @@ func TestListingOfSeveralPagesConverges(t *testing.T) {
 			fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(7)}, pagination: shape == "pagination"}
 			g := newRig(t, fake, 3, 5*time.Second)
 			run := g.mustPass(t, "products", mirrorsync.ModeFull)
-			wantRun(t, "first pass", run, counts{Pages: 3, Fetched: 7, Created: 7})
+			wantRun(t, "first pass", run, counts{Pages: 3, Fetched: 7, Backfilled: 7})
 			wantRequests(t, fake, listURI(3, 0, "createdAt", "asc"), listURI(3, 3, "createdAt", "asc"), listURI(3, 6, "createdAt", "asc"))
 			if got, want := dbRows(t, g.db, productCols, "prod_2"),
 				"store_1|product|Tea 2|tea-2|TEA-2|published|null|null|9.5|20|2024-03-01T12:02:00Z|null"; got != want {
@@ -140,7 +140,7 @@ func TestEveryEntityMapped(t *testing.T) {
 	}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	for entity, n := range map[string]int{"orders": 2, "customers": 1, "categories": 1} {
-		wantRun(t, entity, g.mustPass(t, entity, mirrorsync.ModeFull), counts{Pages: 1, Fetched: n, Created: n})
+		wantRun(t, entity, g.mustPass(t, entity, mirrorsync.ModeFull), counts{Pages: 1, Fetched: n, Backfilled: n})
 	}
 	for _, c := range []struct{ query, id, want string }{
 		{orderCols, "ord_1", "store_1|ORD-000001|cust_1|paid|succeeded|USD|21.5|2024-03-01T12:01:00Z|2024-03-01T12:02:00Z|null|null|null|null|null|null|reconcile"},

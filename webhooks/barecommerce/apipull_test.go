@@ -21,7 +21,7 @@ func TestIncrementalPassStopsEarly(t *testing.T) {
 	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(10)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeIncremental)
-	wantRun(t, "first incremental pass", run, counts{Pages: 4, Fetched: 10, Created: 10})
+	wantRun(t, "first incremental pass", run, counts{Pages: 4, Fetched: 10, Backfilled: 10})
 	wantRequests(t, fake, listURI(3, 0, "createdAt", "asc"), listURI(3, 3, "createdAt", "asc"),
 		listURI(3, 6, "createdAt", "asc"), listURI(3, 9, "createdAt", "asc"))
 
@@ -153,7 +153,7 @@ func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
 	}
 	g := newRig(t, fake, 3, 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeFull)
-	wantRun(t, fmt.Sprintf("after %d 429s", limited), run, counts{Pages: 2, Fetched: 4, Created: 4})
+	wantRun(t, fmt.Sprintf("after %d 429s", limited), run, counts{Pages: 2, Fetched: 4, Backfilled: 4})
 	first := listURI(3, 0, "createdAt", "asc")
 	wantRequests(t, fake, first, first, first, listURI(3, 3, "createdAt", "asc"))
 }

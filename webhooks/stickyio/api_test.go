@@ -86,8 +86,8 @@ func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
 		}
 		return run
 	}
-	if run := pass(); run.Pages != 3 || run.Created != 5 {
-		t.Errorf("first pass = %+v, want 3 pages and 5 created", run)
+	if run := pass(); run.Pages != 3 || run.Backfilled != 5 || run.Created != 0 {
+		t.Errorf("first pass = %+v, want 3 pages and 5 backfilled", run)
 	}
 	var got []string
 	db.SQL().Select(&got, `SELECT concat_ws('|', p.external_id, p.name, p.price, p.is_taxable, v.sku, a.option_name, p.source_updated_at)

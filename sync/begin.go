@@ -1,0 +1,58 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sirupsen/logrus"
+)
+
+// begin takes the pass lock of (source, entity) and returns the run, recorded as running from
+// now. When another pass holds the lock, a pass that may wait (o.Wait) is recorded as queued
+// while it waits, so that its started_at is when it really started; one that may not gives up
+// with ErrBusy. unlock releases the lock.
+func (r *Reconciler) begin(ctx context.Context, source, entity string, o PassOptions) (run Run, unlock func(), err error) {
+	unlock, locked, err := r.Store.LockPass(ctx, source, entity, false)
+	if err != nil {
+		run, err := r.fail(ctx, o.Run, fmt.Errorf("lock pass: %w", err))
+		return run, nil, err
+	}
+	if !locked {
+		if !o.Wait {
+			run, err := r.fail(ctx, o.Run, ErrBusy)
+			return run, nil, err
+		}
+		if unlock, err = r.wait(ctx, source, entity, &o); err != nil {
+			run, err := r.fail(ctx, o.Run, err)
+			return run, nil, err
+		}
+	}
+	if o.Run == nil {
+		run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger)
+	} else {
+		run, err = r.Store.BeginRun(ctx, o.Run.ID)
+	}
+	if err != nil {
+		unlock()
+		return run, nil, fmt.Errorf("start run: %w", err)
+	}
+	return run, unlock, nil
+}
+
+// wait records the pass as queued (unless its row exists already) and waits for the lock.
+func (r *Reconciler) wait(ctx context.Context, source, entity string, o *PassOptions) (func(), error) {
+	if o.Run == nil {
+		run, err := r.Store.QueueRun(ctx, source, entity, o.Mode, o.Trigger)
+		if err != nil {
+			return nil, fmt.Errorf("queue run: %w", err)
+		}
+		o.Run = &run
+	}
+	r.Log.WithFields(logrus.Fields{"source": source, "entity": entity, "run_id": o.Run.ID}).
+		Info("reconcile pass queued behind the one running")
+	unlock, _, err := r.Store.LockPass(ctx, source, entity, true)
+	if err != nil {
+		return nil, fmt.Errorf("wait for the running pass: %w", err)
+	}
+	return unlock, nil
+}
