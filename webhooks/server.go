@@ -22,7 +22,7 @@ type Options struct {
 	MaxBodyBytes int64
 	// Ready reports whether the daemon can serve: the database answers and the schema is current.
 	Ready    func(ctx context.Context) error
-	Admin    Admin // the admin API; zero: disabled
+	Admin    Admin // the admin API and the status page; zero: disabled
 	Log      *logrus.Entry
 	Registry *prometheus.Registry // metrics are registered here and served at /metrics
 	Now      func() time.Time
@@ -54,7 +54,11 @@ func NewHandler(o Options) http.Handler {
 	r.HandleFunc("/webhooks/{source}", s.webhook).Methods(http.MethodPost)
 	r.HandleFunc("/webhooks/{source}/{rest:.+}", s.webhook).Methods(http.MethodPost)
 	r.HandleFunc("/admin/resync", s.admin(s.resync)).Methods(http.MethodPost)
+	r.HandleFunc("/admin/runs", s.admin(s.runs)).Methods(http.MethodGet)
 	r.HandleFunc("/admin/runs/{id}", s.admin(s.run)).Methods(http.MethodGet)
+	r.HandleFunc("/admin/events", s.admin(s.events)).Methods(http.MethodGet)
+	r.HandleFunc("/admin/replay", s.admin(s.replay)).Methods(http.MethodPost)
+	r.HandleFunc("/admin/status", s.admin(s.adminStatus)).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such path")
 	})

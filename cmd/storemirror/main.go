@@ -57,6 +57,7 @@ commands:
   replay         re-apply stored webhook events: --source NAME [--since TIME] [--status failed|all]
   docs           the mirror's data dictionary from the database's comments: [--format markdown|dbt]
   grant-reader   let a PostgreSQL role read the mirror, and nothing of sync: ROLE
+  status         print every source's state from the database: [--json]
   version        print the version
 `
 
@@ -88,6 +89,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.parseAndRun(fs, args, func() error { return m.docs(ctx, *configPath, *format) })
 	case "grant-reader":
 		return m.grantReader(ctx, fs, args, configPath)
+	case "status":
+		opts := statusFlags(fs)
+		return m.parseAndRun(fs, args, func() error { return m.status(ctx, *configPath, opts) })
 	case "version":
 		fmt.Fprintln(m.Stdout, "storemirror", version)
 		return nil

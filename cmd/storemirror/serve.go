@@ -39,11 +39,16 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	ingester := webhooks.NewIngester(db, 100, worker.Nudge)
 	go ingester.Run()
 	reconciler := newReconciler(db, sources, log, reg)
+	schedule := newSchedule(reconciler)
+	statusSrcs := statusSources(cfg.Sources, sources)
 	handler := webhooks.NewHandler(webhooks.Options{
 		Sources: sources.verifiers, Ingester: ingester, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Ready: func(ctx context.Context) error { return ready(ctx, db) },
-		Admin: webhooks.Admin{Token: cfg.Admin.Token, Resync: reconciler},
-		Log:   log.WithField("component", "http"), Registry: reg,
+		Admin: webhooks.Admin{Token: cfg.Admin.Token, Resync: reconciler, Store: db, Nudge: worker.Nudge,
+			Status: func(ctx context.Context) (mirrorsync.Status, error) {
+				return mirrorsync.ReadStatus(ctx, db, version, statusSrcs, schedule.NextRun, time.Now())
+			}},
+		Log: log.WithField("component", "http"), Registry: reg,
 	})
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
@@ -67,7 +72,8 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	var wg stdsync.WaitGroup
 	wg.Go(func() { worker.Run(work) })
 	wg.Go(func() { worker.Prune(work, time.Duration(cfg.Inbox.Retention), 10*time.Minute) })
-	schedule := startSchedule(reconciler)
+	schedule.start()
+	wg.Go(func() { compactCounts(work, db, log, 5*time.Second) })
 	notifySystemd(work, log)
 
 	select {
@@ -196,4 +202,21 @@ func (m *Main) migrate(ctx context.Context, path string) error {
 	}
 	fmt.Fprintf(m.Stdout, "applied %d migrations; the schema is current\n", n)
 	return nil
+}
+
+// compactCounts folds the inbox counters' deltas every interval until ctx is done, so that
+// reading them stays a read of a few rows.
+func compactCounts(ctx context.Context, db *store.DB, log *logrus.Entry, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := db.CompactInboxCounts(ctx); err != nil && ctx.Err() == nil {
+				log.WithError(err).Warn("compact inbox counts failed")
+			}
+		}
+	}
 }

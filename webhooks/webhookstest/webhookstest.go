@@ -9,7 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
@@ -34,9 +37,28 @@ type Harness struct {
 	Worker *mirrorsync.Worker
 }
 
+// Option changes how New sets the harness up.
+type Option func(*webhooks.Options, *Harness)
+
+// WithAdmin turns the admin API and the status page on with token: they read the harness's
+// database, and report every source as of kind "test" with nothing to reconcile.
+func WithAdmin(token string) Option {
+	return func(o *webhooks.Options, h *Harness) {
+		var sources []mirrorsync.StatusSource
+		for name := range o.Sources {
+			sources = append(sources, mirrorsync.StatusSource{Name: name, Kind: "test"})
+		}
+		slices.SortFunc(sources, func(a, b mirrorsync.StatusSource) int { return strings.Compare(a.Name, b.Name) })
+		o.Admin = webhooks.Admin{Token: token, Store: h.DB, Resync: &mirrorsync.Reconciler{Store: h.DB},
+			Status: func(ctx context.Context) (mirrorsync.Status, error) {
+				return mirrorsync.ReadStatus(ctx, h.DB, "test", sources, nil, time.Now())
+			}}
+	}
+}
+
 // New starts a server for sources (by source name) over a fresh database. Deliveries are stored
 // but not applied until Drain.
-func New(t testing.TB, sources map[string]Source) *Harness {
+func New(t testing.TB, sources map[string]Source, opts ...Option) *Harness {
 	t.Helper()
 	db := storetest.NewDB(t)
 	log := logrus.New()
@@ -54,12 +76,16 @@ func New(t testing.TB, sources map[string]Source) *Harness {
 	}
 	ingester := webhooks.NewIngester(db, 100, nil)
 	go ingester.Run()
-	h.Server = httptest.NewServer(webhooks.NewHandler(webhooks.Options{
+	o := webhooks.Options{
 		Sources: verifiers, Ingester: ingester, MaxBodyBytes: 1 << 20,
 		Ready:    func(ctx context.Context) error { return db.Ping(ctx) },
 		Log:      logrus.NewEntry(log),
 		Registry: prometheus.NewRegistry(),
-	}))
+	}
+	for _, opt := range opts {
+		opt(&o, h)
+	}
+	h.Server = httptest.NewServer(webhooks.NewHandler(o))
 	t.Cleanup(func() {
 		h.Server.Close()
 		ingester.Close()
