@@ -43,7 +43,7 @@ func newAdminHarness(t *testing.T, token string) *adminHarness {
 	h := webhookstest.New(t, map[string]webhookstest.Source{
 		"shop":  fixableSource{testSource{name: "shop", secret: "s3cret"}, fixed},
 		"other": fixableSource{testSource{name: "other", secret: "s3cret"}, fixed},
-	}, webhookstest.WithAdmin(token))
+	}, webhookstest.WithAdmin(token, nil))
 	return &adminHarness{h, fixed}
 }
 

@@ -59,6 +59,8 @@ func NewHandler(o Options) http.Handler {
 	r.HandleFunc("/admin/events", s.admin(s.events)).Methods(http.MethodGet)
 	r.HandleFunc("/admin/replay", s.admin(s.replay)).Methods(http.MethodPost)
 	r.HandleFunc("/admin/status", s.admin(s.adminStatus)).Methods(http.MethodGet)
+	r.HandleFunc("/status", s.statusAuth(s.statusPage)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/status/replay", s.statusAuth(s.statusReplay)).Methods(http.MethodPost)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such path")
 	})

@@ -41,12 +41,13 @@ type Harness struct {
 type Option func(*webhooks.Options, *Harness)
 
 // WithAdmin turns the admin API and the status page on with token: they read the harness's
-// database, and report every source as of kind "test" with nothing to reconcile.
-func WithAdmin(token string) Option {
+// database, and report every source as of kind "test", reconciling the entities given for it
+// in entities (none for the others).
+func WithAdmin(token string, entities map[string][]string) Option {
 	return func(o *webhooks.Options, h *Harness) {
 		var sources []mirrorsync.StatusSource
 		for name := range o.Sources {
-			sources = append(sources, mirrorsync.StatusSource{Name: name, Kind: "test"})
+			sources = append(sources, mirrorsync.StatusSource{Name: name, Kind: "test", Entities: entities[name]})
 		}
 		slices.SortFunc(sources, func(a, b mirrorsync.StatusSource) int { return strings.Compare(a.Name, b.Name) })
 		o.Admin = webhooks.Admin{Token: token, Store: h.DB, Resync: &mirrorsync.Reconciler{Store: h.DB},
