@@ -35,8 +35,20 @@ func NewReconcile(reg prometheus.Registerer) *Reconcile {
 	return m
 }
 
-// Repaired implements mirrorsync.PassObserver. A source and entity get a series at their first
-// repair.
+// Declare gives every entity of sources its series at 0: repairs, backfilled rows, and
+// passes succeeded and failed, so that a rate over them is 0 before anything happens.
+func (m *Reconcile) Declare(sources []mirrorsync.StatusSource) {
+	for _, s := range sources {
+		for _, e := range s.Entities {
+			m.repaired.WithLabelValues(s.Name, e)
+			m.backfill.WithLabelValues(s.Name, e)
+			m.runs.WithLabelValues(s.Name, e, mirrorsync.RunSucceeded)
+			m.runs.WithLabelValues(s.Name, e, mirrorsync.RunFailed)
+		}
+	}
+}
+
+// Repaired implements mirrorsync.PassObserver.
 func (m *Reconcile) Repaired(source, entity string, n int) {
 	if n > 0 {
 		m.repaired.WithLabelValues(source, entity).Add(float64(n))

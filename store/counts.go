@@ -62,3 +62,42 @@ func (db *DB) CompactInboxCounts(ctx context.Context) error {
 	}
 	return nil
 }
+
+// UnreportedRepairs are the repairs of one pass run outside a daemon, not yet in any daemon's
+// counters.
+type UnreportedRepairs struct {
+	Source     string `db:"source"`
+	Entity     string `db:"entity"`
+	Repairs    int64  `db:"repairs"`
+	Backfilled int64  `db:"backfilled"`
+}
+
+// ReportRepairs leaves the repairs and backfilled rows of run, a pass this process ran without
+// a daemon's metrics (storemirror resync), for a daemon to count (TakeUnreportedRepairs).
+func (db *DB) ReportRepairs(ctx context.Context, run mirrorsync.Run) error {
+	if run.Repairs() == 0 && run.Backfilled == 0 {
+		return nil
+	}
+	_, err := db.db.ExecContext(ctx, `
+		INSERT INTO sync.unreported_repairs (source, entity, repairs, backfilled, run_id) VALUES ($1, $2, $3, $4, $5)`,
+		run.Source, run.Entity, run.Repairs(), run.Backfilled, run.ID)
+	if err != nil {
+		return fmt.Errorf("report repairs of run %d: %w", run.ID, err)
+	}
+	return nil
+}
+
+// TakeUnreportedRepairs deletes and returns the repairs ReportRepairs left. Each is taken by
+// exactly one daemon, even when several ask at once (SKIP LOCKED), so that the sum of the
+// daemons' counters counts it once.
+func (db *DB) TakeUnreportedRepairs(ctx context.Context) ([]UnreportedRepairs, error) {
+	const take = `
+		DELETE FROM sync.unreported_repairs WHERE id IN (
+			SELECT id FROM sync.unreported_repairs ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED)
+		RETURNING source, entity, repairs, backfilled`
+	var out []UnreportedRepairs
+	if err := db.db.SelectContext(ctx, &out, take); err != nil {
+		return nil, fmt.Errorf("take unreported repairs: %w", err)
+	}
+	return out, nil
+}

@@ -17,6 +17,17 @@ import (
 // the counters of sync.inbox_counts, the few latest rows of each source's failed events and
 // each entity's runs, and a fortnight of sync.reconcile_days.
 func (db *DB) SourceStatuses(ctx context.Context, sources []mirrorsync.StatusSource, now time.Time) ([]mirrorsync.SourceStatus, error) {
+	return db.readStatus(ctx, sources, now, true)
+}
+
+// SourceGauges reads the part of SourceStatuses the daemon's gauges show: each source's last
+// webhook and inbox counts, and each entity's last success.
+func (db *DB) SourceGauges(ctx context.Context, sources []mirrorsync.StatusSource) ([]mirrorsync.SourceStatus, error) {
+	return db.readStatus(ctx, sources, time.Now(), false)
+}
+
+// readStatus reads the status of sources; all of it, or only what the gauges show.
+func (db *DB) readStatus(ctx context.Context, sources []mirrorsync.StatusSource, now time.Time, all bool) ([]mirrorsync.SourceStatus, error) {
 	out := make([]mirrorsync.SourceStatus, len(sources))
 	byName := map[string]*mirrorsync.SourceStatus{}
 	names := make([]string, len(sources))
@@ -38,10 +49,13 @@ func (db *DB) SourceStatuses(ctx context.Context, sources []mirrorsync.StatusSou
 	steps := []func() error{
 		func() error { return readInboxTimes(ctx, tx, names, byName) },
 		func() error { return readInboxCounts(ctx, tx, names, byName) },
-		func() error { return readLatestFailed(ctx, tx, names, byName) },
-		func() error { return readRecentRuns(ctx, tx, pairSources, pairEntities, byName) },
 		func() error { return readLastSuccesses(ctx, tx, pairSources, pairEntities, byName) },
-		func() error { return readRepairDays(ctx, tx, names, byName, now) },
+	}
+	if all {
+		steps = append(steps,
+			func() error { return readLatestFailed(ctx, tx, names, byName) },
+			func() error { return readRecentRuns(ctx, tx, pairSources, pairEntities, byName) },
+			func() error { return readRepairDays(ctx, tx, names, byName, now) })
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

@@ -304,3 +304,48 @@ func TestSourceStatuses(t *testing.T) {
 		t.Errorf("b, without events: got %+v", b)
 	}
 }
+
+// The repairs of a pass run outside a daemon are taken by exactly one daemon, even when several
+// ask at once.
+func TestUnreportedRepairsAreTakenOnce(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	for i := range 30 {
+		run := mirrorsync.Run{ID: int64(i + 1), Source: "a", Entity: "products", Updated: 2, Backfilled: 1}
+		if err := db.ReportRepairs(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.ReportRepairs(ctx, mirrorsync.Run{ID: 99, Source: "a", Entity: "products", Unchanged: 5}); err != nil {
+		t.Fatal(err)
+	}
+	totals := make(chan [2]int64, 4)
+	for range 4 {
+		go func() {
+			var repairs, backfilled int64
+			for {
+				taken, err := db.TakeUnreportedRepairs(ctx)
+				if err != nil {
+					t.Error(err)
+					break
+				}
+				if len(taken) == 0 {
+					break
+				}
+				for _, r := range taken {
+					repairs, backfilled = repairs+r.Repairs, backfilled+r.Backfilled
+				}
+			}
+			totals <- [2]int64{repairs, backfilled}
+		}()
+	}
+	var repairs, backfilled int64
+	for range 4 {
+		tot := <-totals
+		repairs, backfilled = repairs+tot[0], backfilled+tot[1]
+	}
+	if repairs != 60 || backfilled != 30 {
+		t.Errorf("the daemons took %d repairs and %d backfilled, want 60 and 30, each once", repairs, backfilled)
+	}
+}

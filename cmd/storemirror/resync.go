@@ -9,7 +9,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/term"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
@@ -45,7 +44,7 @@ func (m *Main) resync(ctx context.Context, path string, o resyncOptions) error {
 		return err
 	}
 	defer db.Close()
-	r := newReconciler(db, srcs, log, prometheus.NewRegistry())
+	r := newReconciler(db, srcs, log, nil) // no /metrics here: the daemon counts the repairs (ReportRepairs)
 	entities, err := r.Entities(*o.source, *o.entities)
 	if err != nil {
 		return fmt.Errorf("resync: %w", err)
@@ -57,6 +56,9 @@ func (m *Main) resync(ctx context.Context, path string, o resyncOptions) error {
 			Mode: *o.mode, Trigger: mirrorsync.TriggerManual, Wait: true, OnPage: p.update,
 		})
 		p.done()
+		if rerr := db.ReportRepairs(context.WithoutCancel(ctx), run); rerr != nil {
+			fmt.Fprintf(m.Stderr, "%s/%s: its repairs will not reach the daemon's metrics: %v\n", *o.source, entity, rerr)
+		}
 		fmt.Fprintln(m.Stdout, summary(run, err))
 		if err != nil {
 			failed++

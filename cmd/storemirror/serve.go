@@ -38,9 +38,14 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	}
 	ingester := webhooks.NewIngester(db, 100, worker.Nudge)
 	go ingester.Run()
-	reconciler := newReconciler(db, sources, log, reg)
-	schedule := newSchedule(reconciler)
 	statusSrcs := statusSources(cfg.Sources, sources)
+	passes := metrics.NewReconcile(reg)
+	passes.Declare(statusSrcs)
+	metrics.RegisterBuildInfo(reg, version)
+	state := &stateWatch{db: db, sources: statusSrcs, gauges: metrics.NewStatus(reg, statusSrcs), passes: passes,
+		log: log.WithField("component", "metrics")}
+	reconciler := newReconciler(db, sources, log, passes)
+	schedule := newSchedule(reconciler)
 	handler := webhooks.NewHandler(webhooks.Options{
 		Sources: sources.verifiers, Ingester: ingester, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Ready: func(ctx context.Context) error { return ready(ctx, db) },
@@ -73,7 +78,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	wg.Go(func() { worker.Run(work) })
 	wg.Go(func() { worker.Prune(work, time.Duration(cfg.Inbox.Retention), 10*time.Minute) })
 	schedule.start()
-	wg.Go(func() { compactCounts(work, db, log, 5*time.Second) })
+	wg.Go(func() { state.run(work, 5*time.Second) })
 	notifySystemd(work, log)
 
 	select {
@@ -202,21 +207,4 @@ func (m *Main) migrate(ctx context.Context, path string) error {
 	}
 	fmt.Fprintf(m.Stdout, "applied %d migrations; the schema is current\n", n)
 	return nil
-}
-
-// compactCounts folds the inbox counters' deltas every interval until ctx is done, so that
-// reading them stays a read of a few rows.
-func compactCounts(ctx context.Context, db *store.DB, log *logrus.Entry, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			if err := db.CompactInboxCounts(ctx); err != nil && ctx.Err() == nil {
-				log.WithError(err).Warn("compact inbox counts failed")
-			}
-		}
-	}
 }

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/cmd/internal/kinds"
-	"github.com/storemirror/storemirror/metrics"
 	"github.com/storemirror/storemirror/provider"
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
@@ -78,10 +76,9 @@ func (c SourceConfig) options() provider.Options {
 	return o
 }
 
-// newReconciler returns the reconciler of the sources that have an API.
-func newReconciler(db *store.DB, s sources, log *logrus.Entry, reg prometheus.Registerer) *mirrorsync.Reconciler {
+// newReconciler returns the reconciler of the sources that have an API, reporting to m.
+func newReconciler(db *store.DB, s sources, log *logrus.Entry, m mirrorsync.PassObserver) *mirrorsync.Reconciler {
 	return &mirrorsync.Reconciler{
-		Store: db, Sources: s.pullers, Log: log.WithField("component", "reconcile"),
-		Metrics: metrics.NewReconcile(reg),
+		Store: db, Sources: s.pullers, Log: log.WithField("component", "reconcile"), Metrics: m,
 	}
 }
