@@ -7,11 +7,26 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// begin takes the pass lock of (source, entity) and returns the run, recorded as running from
-// now. When another pass holds the lock, a pass that may wait (o.Wait) is recorded as queued
+// begin waits for one of the process's pass slots (MaxPasses), takes the pass lock of (source,
+// entity) and returns the run, recorded as running from now. When another pass holds the lock, a pass that may wait (o.Wait) is recorded as queued
 // while it waits, so that its started_at is when it really started; one that may not gives up
 // with ErrBusy. unlock releases the lock.
 func (r *Reconciler) begin(ctx context.Context, source, entity string, o PassOptions) (run Run, unlock func(), err error) {
+	release, err := r.slot(ctx) // a queued run stays queued while it waits for a slot
+	if err != nil {
+		run, err := r.fail(ctx, o.Run, fmt.Errorf("wait for a free pass slot: %w", err))
+		return run, nil, err
+	}
+	run, unlockPass, err := r.lock(ctx, source, entity, o)
+	if err != nil {
+		release()
+		return run, nil, err
+	}
+	return run, func() { unlockPass(); release() }, nil
+}
+
+// lock takes the pass lock of (source, entity) and starts the run.
+func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOptions) (run Run, unlock func(), err error) {
 	unlock, locked, err := r.Store.LockPass(ctx, source, entity, false)
 	if err != nil {
 		run, err := r.fail(ctx, o.Run, fmt.Errorf("lock pass: %w", err))

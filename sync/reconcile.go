@@ -108,11 +108,37 @@ type Reconciler struct {
 	Log     *logrus.Entry
 	Metrics PassObserver // optional
 	Now     func() time.Time
+	// MaxPasses is how many passes run at once in this process (0: DefaultMaxPasses). Each
+	// holds a database connection for its lock and needs others to apply its pages, so that
+	// more passes than the pool has connections would wait on each other for ever.
+	MaxPasses int
 
 	wg       stdsync.WaitGroup // passes in the background
+	slotOnce stdsync.Once
+	slots    chan struct{}
 	ctxOnce  stdsync.Once
 	ctx      context.Context // cancelled by Stop: background passes end with it
 	stopRuns context.CancelFunc
+}
+
+// DefaultMaxPasses is how many passes a reconciler runs at once unless told otherwise.
+const DefaultMaxPasses = 4
+
+// slot waits for a free pass slot and returns its release.
+func (r *Reconciler) slot(ctx context.Context) (func(), error) {
+	r.slotOnce.Do(func() {
+		n := r.MaxPasses
+		if n <= 0 {
+			n = DefaultMaxPasses
+		}
+		r.slots = make(chan struct{}, n)
+	})
+	select {
+	case r.slots <- struct{}{}:
+		return func() { <-r.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (r *Reconciler) background() context.Context {

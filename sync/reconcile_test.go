@@ -277,3 +277,38 @@ func TestWaitingPassIsQueued(t *testing.T) {
 		t.Errorf("got %+v, want the queued pass succeeded with 2 backfilled", run)
 	}
 }
+
+// More passes at once than the database pool has connections: each pass holds a connection for
+// its lock and needs another for its pages, so without a limit they would wait on each other
+// for ever. The reconciler runs MaxPasses at a time; the others wait their turn.
+func TestManyPassesAtOnceShareThePool(t *testing.T) {
+	t.Parallel()
+	g := newReconcileRig(t, 3) // its pool has 10 connections
+	sources := map[string]mirrorsync.ReconcileSource{}
+	for i := range 16 {
+		name := fmt.Sprintf("shop-%d", i)
+		sources[name] = mirrorsync.ReconcileSource{Name: name, Puller: g.cat}
+	}
+	g.r.Sources, g.r.MaxPasses = sources, 3
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	errs := make(chan error, len(sources))
+	for name := range sources {
+		go func() {
+			_, err := g.r.RunOnce(ctx, name, "products", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerStartup})
+			errs <- err
+		}()
+	}
+	for range sources {
+		if err := <-errs; err != nil {
+			t.Errorf("pass: %v", err)
+		}
+	}
+	var succeeded int
+	if err := g.db.SQL().Get(&succeeded, `SELECT count(*) FROM sync.reconcile_runs WHERE status = 'succeeded'`); err != nil {
+		t.Fatal(err)
+	}
+	if succeeded != len(sources) {
+		t.Errorf("%d passes succeeded, want %d", succeeded, len(sources))
+	}
+}

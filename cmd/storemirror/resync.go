@@ -39,12 +39,12 @@ func (m *Main) resync(ctx context.Context, path string, o resyncOptions) error {
 	if *o.source == "" {
 		return errors.New("resync: --source is required")
 	}
-	_, log, db, srcs, err := m.open(ctx, path, &LogConfig{Level: "warn", Format: "text"}) // keep the display readable
+	cfg, log, db, srcs, err := m.open(ctx, path, &LogConfig{Level: "warn", Format: "text"}) // keep the display readable
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	r := newReconciler(db, srcs, log, nil) // no /metrics here: the daemon counts the repairs (ReportRepairs)
+	r := newReconciler(db, srcs, log, nil, cfg.Database.MaxConns) // no /metrics here: the daemon counts the repairs (ReportRepairs)
 	entities, err := r.Entities(*o.source, *o.entities)
 	if err != nil {
 		return fmt.Errorf("resync: %w", err)

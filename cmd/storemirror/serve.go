@@ -44,7 +44,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	metrics.RegisterBuildInfo(reg, version)
 	state := &stateWatch{db: db, sources: statusSrcs, gauges: metrics.NewStatus(reg, statusSrcs), passes: passes,
 		log: log.WithField("component", "metrics")}
-	reconciler := newReconciler(db, sources, log, passes)
+	reconciler := newReconciler(db, sources, log, passes, cfg.Database.MaxConns)
 	schedule := newSchedule(reconciler)
 	handler := webhooks.NewHandler(webhooks.Options{
 		Sources: sources.verifiers, Ingester: ingester, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,

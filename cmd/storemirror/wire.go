@@ -76,9 +76,12 @@ func (c SourceConfig) options() provider.Options {
 	return o
 }
 
-// newReconciler returns the reconciler of the sources that have an API, reporting to m.
-func newReconciler(db *store.DB, s sources, log *logrus.Entry, m mirrorsync.PassObserver) *mirrorsync.Reconciler {
+// newReconciler returns the reconciler of the sources that have an API, reporting to m. A pass
+// holds up to two of the pool's maxConns connections (its lock's and its page's): a fifth of
+// them for passes leaves the rest to ingest, the apply workers and the status.
+func newReconciler(db *store.DB, s sources, log *logrus.Entry, m mirrorsync.PassObserver, maxConns int) *mirrorsync.Reconciler {
 	return &mirrorsync.Reconciler{
 		Store: db, Sources: s.pullers, Log: log.WithField("component", "reconcile"), Metrics: m,
+		MaxPasses: max(1, maxConns/5),
 	}
 }
