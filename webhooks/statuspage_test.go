@@ -1,8 +1,10 @@
 package webhooks_test
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -243,5 +245,38 @@ func TestStatusReplayNeedsThePagesFormToken(t *testing.T) {
 	}
 	if got := statuses(h.Events()); got != "shop:pending" {
 		t.Errorf("after the page's form: got %s, want pending", got)
+	}
+}
+
+// A browser that takes gzip gets the page gzipped; a client that does not, plain.
+func TestStatusPageGzip(t *testing.T) {
+	t.Parallel()
+	h := newAdminHarness(t, adminToken)
+	for _, gz := range []bool{false, true} {
+		req, err := http.NewRequest(http.MethodGet, h.Server.URL+"/status", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		if gz {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body io.Reader = resp.Body
+		if gz {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatalf("gzip: %v (Content-Encoding %q)", err, resp.Header.Get("Content-Encoding"))
+			}
+			body = zr
+		}
+		b, err := io.ReadAll(body)
+		resp.Body.Close()
+		if err != nil || !strings.Contains(string(b), "</html>") || (resp.Header.Get("Content-Encoding") == "gzip") != gz {
+			t.Errorf("gzip %v: %v, Content-Encoding %q, %.100s", gz, err, resp.Header.Get("Content-Encoding"), b)
+		}
 	}
 }
