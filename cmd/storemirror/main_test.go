@@ -20,6 +20,7 @@ import (
 
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
+	"github.com/storemirror/storemirror/webhooks/bamboo/bamboofake"
 )
 
 const (
@@ -45,17 +46,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// fakeCatalog is a one-page Bamboo catalog.
+// fakeCatalog is a Bamboo API with a catalog of two products, 7 and 8, of one brand.
 func fakeCatalog(t *testing.T) *httptest.Server {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "id" || p != "pw" {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		io.WriteString(w, `{"pageIndex":0,"pageSize":100,"count":1,"items":[{"name":"Brand","countryCode":"US","products":[
-			{"id":7,"name":"Gift 7","minFaceValue":5,"maxFaceValue":5,"count":3,"price":{"min":4.5,"max":4.5,"currencyCode":"USD"},"modifiedDate":"2026-01-01T00:00:00.0000000"},
-			{"id":8,"name":"Gift 8","minFaceValue":9,"maxFaceValue":9,"count":null,"price":{"min":8,"max":8,"currencyCode":"USD"},"modifiedDate":"2026-01-01T00:00:00.0000000"}]}]}`)
-	}))
+	count := 3
+	modified := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(&bamboofake.API{Username: "id", Password: "pw", Brands: []bamboofake.Brand{{Name: "Brand", Products: []bamboofake.Product{
+		{ID: 7, Name: "Gift 7", Price: "4.50", Count: &count, Modified: modified},
+		{ID: 8, Name: "Gift 8", Price: "8", Modified: modified},
+	}}}})
 	t.Cleanup(srv.Close)
 	return srv
 }

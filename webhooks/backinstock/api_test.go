@@ -37,7 +37,7 @@ func newReportRig(t *testing.T, fake *fakeReport, perPage int) *reportRig {
 
 func newReportRigWith(t *testing.T, fake *fakeReport, o providerapi.Options, perPage int) *reportRig {
 	t.Helper()
-	srv := fake.start(t)
+	srv := startReport(t, fake)
 	o.Source, o.BaseURL, o.RequestsPerSecond = "bis", srv.URL, 1000
 	o.Timeout, o.Retries, o.Backoff, o.MaxBackoff = 5*time.Second, 3, 10*time.Millisecond, 50*time.Millisecond
 	p, err := backinstock.NewPuller(o, perPage)
@@ -138,28 +138,28 @@ func wantRow(v fakeVariant) string {
 		return fmt.Sprintf("%q", strings.Trim(j, `"`))
 	}
 	price := "NULL"
-	if v.price != "null" {
-		price = fmt.Sprintf("%q", decimal.RequireFromString(strings.Trim(v.price, `"`)).String())
+	if v.Price != "null" {
+		price = fmt.Sprintf("%q", decimal.RequireFromString(strings.Trim(v.Price, `"`)).String())
 	}
 	return fmt.Sprintf("store=%q origin=reconcile product=%q sku=%s description=%s unit_price=%s counts=%q/%q/%q last_added=%s deleted=NULL raw_as_sent=true",
-		"", fmt.Sprint(v.productID), str(v.sku), str(v.description), price,
-		fmt.Sprint(v.count), fmt.Sprint(v.sent), fmt.Sprint(v.unsent), v.lastAddedAt.Format(time.RFC3339Nano))
+		"", fmt.Sprint(v.ProductID), str(v.SKU), str(v.Description), price,
+		fmt.Sprint(v.Count), fmt.Sprint(v.Sent), fmt.Sprint(v.Unsent), v.LastAddedAt.Format(time.RFC3339Nano))
 }
 
 func checkRows(t *testing.T, g *reportRig) {
 	t.Helper()
-	g.fake.mu.Lock()
-	vs := slices.Clone(g.fake.variants)
-	g.fake.mu.Unlock()
+	g.fake.Mu.Lock()
+	vs := slices.Clone(g.fake.Variants)
+	g.fake.Mu.Unlock()
 	for _, v := range vs {
-		if got, want := demandRow(t, g.db, v.no, v.JSON()), wantRow(v); got != want {
-			t.Errorf("variant %d:\n got %s\nwant %s", v.no, got, want)
+		if got, want := demandRow(t, g.db, v.No, v.JSON()), wantRow(v); got != want {
+			t.Errorf("variant %d:\n got %s\nwant %s", v.No, got, want)
 		}
 	}
 }
 
 func TestReportOfSeveralPagesConverges(t *testing.T) {
-	g := newReportRig(t, &fakeReport{variants: newVariants(12)}, 5)
+	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(12)}, 5)
 	before := time.Now().Truncate(time.Microsecond)
 	run := g.mustPass(t, mirrorsync.ModeFull)
 	after := time.Now()
@@ -179,7 +179,7 @@ func TestReportOfSeveralPagesConverges(t *testing.T) {
 		"page=2 per_page=5 sort=notification_last_added_at order=desc",
 		"page=3 per_page=5 sort=notification_last_added_at order=desc",
 	}
-	if got := g.fake.queries(0); !slices.Equal(got, want) {
+	if got := g.fake.Queries(0); !slices.Equal(got, want) {
 		t.Errorf("requests\n got %q\nwant %q", got, want)
 	}
 	// Nothing changed upstream: a second pass changes nothing.
@@ -204,12 +204,12 @@ func TestReportEnd(t *testing.T) {
 		{"server caps per_page, exact pages", 4, 2, 2, 3},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			g := newReportRig(t, &fakeReport{variants: newVariants(c.variants), maxPerPage: c.maxPerPage}, 5)
+			g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(c.variants), MaxPerPage: c.maxPerPage}, 5)
 			run := g.mustPass(t, mirrorsync.ModeFull)
 			checkCounts(t, "pass", run, fmt.Sprintf("succeeded pages=%d fetched=%d created=0 updated=0 deleted=0 unchanged=0 backfilled=%d",
 				c.wantPages, c.variants, c.variants))
-			if n := g.fake.seenCount(); n != c.wantAsked {
-				t.Errorf("%d requests, want %d: %q", n, c.wantAsked, g.fake.queries(0))
+			if n := g.fake.SeenCount(); n != c.wantAsked {
+				t.Errorf("%d requests, want %d: %q", n, c.wantAsked, g.fake.Queries(0))
 			}
 			checkRows(t, g)
 		})
@@ -217,19 +217,19 @@ func TestReportEnd(t *testing.T) {
 }
 
 func TestCountChangedUpstreamIsRepaired(t *testing.T) {
-	g := newReportRig(t, &fakeReport{variants: newVariants(7)}, 3)
+	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(7)}, 3)
 	g.mustPass(t, mirrorsync.ModeFull)
 	// Two notifications of the oldest variant are sent: its counts change, but not
 	// notification_last_added_at, so the variant stays on the last page.
-	g.fake.update(7, func(v *fakeVariant) { v.sent += 2; v.unsent -= 2 })
-	from := g.fake.seenCount()
+	g.fake.Update(7, func(v *fakeVariant) { v.Sent += 2; v.Unsent -= 2 })
+	from := g.fake.SeenCount()
 	run := g.mustPass(t, mirrorsync.ModeIncremental)
 	checkCounts(t, "incremental pass", run, "succeeded pages=3 fetched=7 created=0 updated=1 deleted=0 unchanged=6 backfilled=0")
-	if n := g.fake.seenCount() - from; n != 3 {
+	if n := g.fake.SeenCount() - from; n != 3 {
 		t.Errorf("the incremental pass made %d requests, want 3 (the whole report)", n)
 	}
 	checkRows(t, g)
-	if got := demandRow(t, g.db, variantNo(7), g.fake.variants[6].JSON()); !strings.Contains(got, `counts="9"/"3"/"6"`) {
+	if got := demandRow(t, g.db, variantNo(7), g.fake.Variants[6].JSON()); !strings.Contains(got, `counts="9"/"3"/"6"`) {
 		t.Errorf("variant 7 = %s, want counts 9/3/6", got)
 	}
 	stored, err := g.r.Run(context.Background(), run.ID)
@@ -239,10 +239,10 @@ func TestCountChangedUpstreamIsRepaired(t *testing.T) {
 }
 
 func TestVanishedVariantDeletedAfterSecondFullPass(t *testing.T) {
-	g := newReportRig(t, &fakeReport{variants: newVariants(4)}, 2)
+	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(4)}, 2)
 	g.mustPass(t, mirrorsync.ModeFull)
-	saved := g.fake.variants[1]
-	g.fake.remove(2)
+	saved := g.fake.Variants[1]
+	g.fake.Remove(2)
 	first := g.mustPass(t, mirrorsync.ModeFull)
 	checkCounts(t, "first full pass without variant 2", first, "succeeded pages=2 fetched=3 created=0 updated=0 deleted=0 unchanged=3 backfilled=0")
 	// An incremental pass in between does not count as a listing.
@@ -260,17 +260,17 @@ func TestVanishedVariantDeletedAfterSecondFullPass(t *testing.T) {
 		t.Errorf("%d live rows, want 3", n)
 	}
 	// A new notification for the variant: it is back in the report, and revived.
-	g.fake.mu.Lock()
-	g.fake.variants = append(g.fake.variants, saved)
-	g.fake.mu.Unlock()
+	g.fake.Mu.Lock()
+	g.fake.Variants = append(g.fake.Variants, saved)
+	g.fake.Mu.Unlock()
 	run := g.mustPass(t, mirrorsync.ModeIncremental)
 	checkCounts(t, "pass with variant 2 back", run, "succeeded pages=2 fetched=4 created=0 updated=1 deleted=0 unchanged=3 backfilled=0")
 	checkRows(t, g)
 }
 
 func TestRateLimitedReportBacksOffAndSucceeds(t *testing.T) {
-	fake := &fakeReport{variants: newVariants(3)}
-	fake.fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
+	fake := &fakeReport{Token: reportToken, Variants: newVariants(3)}
+	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
 		if n <= 2 {
 			w.Header().Set("Retry-After", "0")
 			http.Error(w, "slow down", http.StatusTooManyRequests)
@@ -287,19 +287,19 @@ func TestRateLimitedReportBacksOffAndSucceeds(t *testing.T) {
 		"page=1 per_page=2 sort=notification_last_added_at order=desc",
 		"page=2 per_page=2 sort=notification_last_added_at order=desc",
 	}
-	if got := fake.queries(0); !slices.Equal(got, want) {
+	if got := fake.Queries(0); !slices.Equal(got, want) {
 		t.Errorf("requests\n got %q\nwant %q", got, want)
 	}
 	checkRows(t, g)
 }
 
 func TestFailedReportPassDeletesNothing(t *testing.T) {
-	fake := &fakeReport{variants: newVariants(3)}
+	fake := &fakeReport{Token: reportToken, Variants: newVariants(3)}
 	g := newReportRig(t, fake, 1)
 	g.mustPass(t, mirrorsync.ModeFull)
-	fake.remove(3)
+	fake.Remove(3)
 	g.mustPass(t, mirrorsync.ModeFull) // the first miss of variant 3
-	fake.fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
+	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Query().Get("page") == "2" {
 			http.Error(w, "upstream exploded", http.StatusBadGateway)
 			return true
@@ -325,7 +325,7 @@ func TestFailedReportPassDeletesNothing(t *testing.T) {
 		t.Errorf("the failed pass left %d scratch rows", n)
 	}
 	// The failed pass was no listing: the next complete one is the second consecutive miss.
-	fake.fail = nil
+	fake.Fail = nil
 	run = g.mustPass(t, mirrorsync.ModeFull)
 	checkCounts(t, "complete pass after the failure", run, "succeeded pages=2 fetched=2 created=0 updated=0 deleted=1 unchanged=2 backfilled=0")
 }
@@ -341,7 +341,7 @@ func TestReportCredentials(t *testing.T) {
 		{"wrong token", providerapi.Options{Username: "stale"}, `bis: GET /api/variants: 401 Unauthorized: {"error":"unauthorized"}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			g := newReportRigWith(t, &fakeReport{variants: newVariants(2)}, c.o, 5)
+			g := newReportRigWith(t, &fakeReport{Token: reportToken, Variants: newVariants(2)}, c.o, 5)
 			run, err := g.pass(t, mirrorsync.ModeFull)
 			switch {
 			case c.wantErr == "" && err != nil:
@@ -366,7 +366,7 @@ func TestReportCredentials(t *testing.T) {
 
 // A server that ignores page would answer page 1 for ever: the pass stops and fails.
 func TestReportIgnoringPageFails(t *testing.T) {
-	g := newReportRig(t, &fakeReport{variants: newVariants(4), ignorePage: true}, 2)
+	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(4), IgnorePage: true}, 2)
 	// Bounded, so that a puller paging for ever fails this test rather than hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -375,7 +375,7 @@ func TestReportIgnoringPageFails(t *testing.T) {
 	if err == nil || run.Error == nil || *run.Error != want {
 		t.Errorf("run %+v, err %v; want the error %q", run, err, want)
 	}
-	if n := g.fake.seenCount(); n != 2 {
+	if n := g.fake.SeenCount(); n != 2 {
 		t.Errorf("%d requests, want 2", n)
 	}
 }

@@ -32,8 +32,8 @@ func TestUnreadableRowFailsPass(t *testing.T) {
 				t.Fatal("the case does not change the row")
 			}
 			vs := newVariants(3)
-			vs[0].override = c.row
-			g := newReportRig(t, &fakeReport{variants: vs}, 5)
+			vs[0].Override = c.row
+			g := newReportRig(t, &fakeReport{Token: reportToken, Variants: vs}, 5)
 			run, err := g.pass(t, mirrorsync.ModeFull)
 			want := "bis: GET /api/variants page 1: decode item 0: " + c.wantErr
 			if err == nil || run.Error == nil || !strings.HasPrefix(*run.Error, want) {
@@ -49,9 +49,9 @@ func TestUnreadableRowFailsPass(t *testing.T) {
 // A bare JSON number as unit_price is read exactly too, and "" is no price.
 func TestUnitPriceForms(t *testing.T) {
 	vs := newVariants(2)
-	vs[0].override = strings.Replace(vs[0].JSON(), `"unit_price":"11.90"`, `"unit_price":12345678901234567.89`, 1)
-	vs[1].override = strings.Replace(vs[1].JSON(), `"unit_price":"12.90"`, `"unit_price":""`, 1)
-	g := newReportRig(t, &fakeReport{variants: vs}, 5)
+	vs[0].Override = strings.Replace(vs[0].JSON(), `"unit_price":"11.90"`, `"unit_price":12345678901234567.89`, 1)
+	vs[1].Override = strings.Replace(vs[1].JSON(), `"unit_price":"12.90"`, `"unit_price":""`, 1)
+	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: vs}, 5)
 	g.mustPass(t, mirrorsync.ModeFull)
 	for no, want := range map[int64]string{variantNo(1): "12345678901234567.89", variantNo(2): "NULL"} {
 		got := scalar[string](t, g.db, `SELECT coalesce(unit_price::text, 'NULL') FROM mirror.stock_demand WHERE external_id = $1`, fmt.Sprint(no))
@@ -64,15 +64,15 @@ func TestUnitPriceForms(t *testing.T) {
 // A row is the variant's whole state: a key it no longer has empties its column, and raw is
 // replaced, not merged.
 func TestKeyLeftOutEmptiesColumn(t *testing.T) {
-	g := newReportRig(t, &fakeReport{variants: newVariants(2)}, 5)
+	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(2)}, 5)
 	g.mustPass(t, mirrorsync.ModeFull)
-	g.fake.update(1, func(v *fakeVariant) {
-		v.override = strings.Replace(v.JSON(), `"description":"Tea 1 - Large",`, ``, 1)
+	g.fake.Update(1, func(v *fakeVariant) {
+		v.Override = strings.Replace(v.JSON(), `"description":"Tea 1 - Large",`, ``, 1)
 	})
 	run := g.mustPass(t, mirrorsync.ModeFull)
 	checkCounts(t, "pass", run, "succeeded pages=1 fetched=2 created=0 updated=1 deleted=0 unchanged=1 backfilled=0")
-	v := g.fake.variants[0]
-	got := demandRow(t, g.db, v.no, v.JSON())
+	v := g.fake.Variants[0]
+	got := demandRow(t, g.db, v.No, v.JSON())
 	if !strings.Contains(got, "description=NULL") || !strings.HasSuffix(got, "raw_as_sent=true") {
 		t.Errorf("variant 1 = %s, want description NULL and raw without it", got)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
+	"github.com/storemirror/storemirror/webhooks/bamboo/bamboofake"
 	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
@@ -26,7 +27,7 @@ func BenchmarkReconcileFullPass100k(b *testing.B) {
 	const brands, perBrand = 1000, 100
 	for i := 0; i < b.N; i++ {
 		db := storetest.NewDB(b)
-		fake := &fakeBamboo{brands: newCatalog(brands, perBrand, modified), maxPageSize: 100}
+		fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(brands, perBrand, modified), MaxPageSize: 100}
 		g := newRig(&testing.T{}, fake, db, time.Minute)
 		runtime.GC()
 		resetPeakRSS(b)

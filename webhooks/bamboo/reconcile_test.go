@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +19,15 @@ import (
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
+	"github.com/storemirror/storemirror/webhooks/bamboo/bamboofake"
 )
+
+const apiUser, apiPass = "client-id", "client-secret"
 
 var modified = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 type rig struct {
-	fake    *fakeBamboo
+	fake    *bamboofake.API
 	db      *store.DB
 	r       *mirrorsync.Reconciler
 	metrics *metrics.Reconcile
@@ -31,9 +35,10 @@ type rig struct {
 }
 
 // newRig wires the real reconciler and store to a fake Bamboo API.
-func newRig(t *testing.T, fake *fakeBamboo, db *store.DB, timeout time.Duration) *rig {
+func newRig(t *testing.T, fake *bamboofake.API, db *store.DB, timeout time.Duration) *rig {
 	t.Helper()
-	srv := fake.start(t)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
 	p, err := bamboo.NewPuller(providerapi.Options{
 		Source: "bamboo", BaseURL: srv.URL, Username: apiUser, Password: apiPass,
 		RequestsPerSecond: 1000, Timeout: timeout, Retries: 3, Backoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
@@ -75,7 +80,7 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int {
 }
 
 func TestCatalogOfSeveralPagesConverges(t *testing.T) {
-	fake := &fakeBamboo{brands: newCatalog(7, 3, modified), maxPageSize: 3}
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(7, 3, modified), MaxPageSize: 3}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeFull)
 	// Seven brands, three per page (the server's cap, not the 5 asked for): three pages.
@@ -100,11 +105,11 @@ func TestCatalogOfSeveralPagesConverges(t *testing.T) {
 }
 
 func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
-	fake := &fakeBamboo{brands: newCatalog(2, 2, modified)}
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
 	// A price change whose webhook never arrived.
-	fake.update(3, func(p *fakeProduct) { p.price = "12.50"; p.modified = time.Now() })
+	fake.Update(3, func(p *bamboofake.Product) { p.Price = "12.50"; p.Modified = time.Now() })
 	run := g.mustPass(t, "products", mirrorsync.ModeIncremental)
 	if run.Fetched != 1 || run.Updated != 1 || run.Created != 0 {
 		t.Errorf("incremental pass = %+v, want the one modified product fetched and updated", run)
@@ -123,7 +128,7 @@ func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
 		t.Error("the repair is not in the product history")
 	}
 	// The incremental pass asked only for what changed since the last pass (less the overlap).
-	last := fake.seen[len(fake.seen)-1]
+	last := fake.Seen[len(fake.Seen)-1]
 	if !strings.Contains(last, "ModifiedDate="+time.Now().UTC().Add(-10*time.Minute).Format(time.DateOnly)) {
 		t.Errorf("incremental request %q lacks the watermark's ModifiedDate", last)
 	}
@@ -160,10 +165,10 @@ func (g *rig) counter(t *testing.T, name, entity string) float64 {
 }
 
 func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
-	fake := &fakeBamboo{brands: newCatalog(2, 2, modified)}
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	fake.remove(2)
+	fake.Remove(2)
 	first := g.mustPass(t, "products", mirrorsync.ModeFull)
 	if first.Deleted != 0 || count(t, g.db, `SELECT count(*) FROM mirror.products WHERE deleted_at IS NOT NULL`) != 0 {
 		t.Fatalf("first pass without product 2 deleted it: %+v", first)
@@ -188,9 +193,9 @@ func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
 		t.Errorf("repairs metric = %v, want 1 (the delete; the first pass's 4 were a backfill)", got)
 	}
 	// Seen again (restored upstream, newer): revived.
-	fake.mu.Lock()
-	fake.brands[0].products = append(fake.brands[0].products, fakeProduct{id: 2, name: "Card 2", price: "10.00", modified: time.Now().Add(time.Hour)})
-	fake.mu.Unlock()
+	fake.Mu.Lock()
+	fake.Brands[0].Products = append(fake.Brands[0].Products, bamboofake.Product{ID: 2, Name: "Card 2", Price: "10.00", Modified: time.Now().Add(time.Hour)})
+	fake.Mu.Unlock()
 	g.mustPass(t, "products", mirrorsync.ModeFull)
 	if n := count(t, g.db, `SELECT count(*) FROM mirror.products WHERE deleted_at IS NULL`); n != 4 {
 		t.Errorf("%d live products after the product came back, want 4", n)
@@ -199,17 +204,17 @@ func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
 
 // A row missed, then seen, then missed again is not two consecutive misses.
 func TestMissesMustBeConsecutive(t *testing.T) {
-	fake := &fakeBamboo{brands: newCatalog(1, 2, modified)}
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(1, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	saved := fake.brands[0].products
-	fake.remove(2)
+	saved := fake.Brands[0].Products
+	fake.Remove(2)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	fake.mu.Lock()
-	fake.brands[0].products = saved
-	fake.mu.Unlock()
+	fake.Mu.Lock()
+	fake.Brands[0].Products = saved
+	fake.Mu.Unlock()
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	fake.remove(2)
+	fake.Remove(2)
 	if run := g.mustPass(t, "products", mirrorsync.ModeFull); run.Deleted != 0 {
 		t.Errorf("deleted after non-consecutive misses: %+v", run)
 	}
@@ -232,13 +237,13 @@ func TestFailedPassDeletesNothing(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fake := &fakeBamboo{brands: newCatalog(3, 1, modified), maxPageSize: 1}
+			fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(3, 1, modified), MaxPageSize: 1}
 			g := newRig(t, fake, storetest.NewDB(t), 100*time.Millisecond)
 			g.mustPass(t, "products", mirrorsync.ModeFull)
 			wm1 := watermark(t, g.db)
-			fake.remove(3)
+			fake.Remove(3)
 			g.mustPass(t, "products", mirrorsync.ModeFull) // first miss of product 3
-			fake.fail = fail                               // the next listing fails on its second page
+			fake.Fail = fail                               // the next listing fails on its second page
 			run, err := g.pass(t, "products", mirrorsync.ModeFull)
 			if err == nil || run.Status != "failed" || run.Error == nil {
 				t.Fatalf("run = %+v, err %v; want failed with the error", run, err)
@@ -274,8 +279,8 @@ func watermark(t *testing.T, db *store.DB) time.Time {
 
 func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
 	limited := 0
-	fake := &fakeBamboo{brands: newCatalog(2, 2, modified)}
-	fake.fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
+	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
 		if n <= 2 {
 			limited++
 			w.Header().Set("Retry-After", "0")
@@ -294,7 +299,7 @@ func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
 // Two daemons' reconcilers on one database: a pass runs in one of them only.
 func TestTwoReconcilersNeverOverlap(t *testing.T) {
 	db := storetest.NewDB(t)
-	fake := &fakeBamboo{brands: newCatalog(4, 1, modified), maxPageSize: 1, hold: make(chan struct{})}
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(4, 1, modified), MaxPageSize: 1, Hold: make(chan struct{})}
 	a := newRig(t, fake, db, 5*time.Second)
 	b := newRig(t, fake, db, 5*time.Second)
 	done := make(chan error, 1)
@@ -302,7 +307,7 @@ func TestTwoReconcilersNeverOverlap(t *testing.T) {
 		_, err := a.pass(t, "products", mirrorsync.ModeFull)
 		done <- err
 	}()
-	for fake.requests.Load() == 0 { // a holds the lock and is inside its first request
+	for fake.Requests.Load() == 0 { // a holds the lock and is inside its first request
 		time.Sleep(5 * time.Millisecond)
 	}
 	if _, err := b.pass(t, "products", mirrorsync.ModeFull); !errors.Is(err, mirrorsync.ErrBusy) {
@@ -314,14 +319,14 @@ func TestTwoReconcilersNeverOverlap(t *testing.T) {
 		run, _ := b.r.RunOnce(context.Background(), "bamboo", "products", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerManual, Wait: true})
 		waited <- run
 	}()
-	close(fake.hold)
+	close(fake.Hold)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	if run := <-waited; run.Status != "succeeded" || run.Unchanged != 4 {
 		t.Errorf("waiting pass = %+v, want succeeded after the first (4 unchanged)", run)
 	}
-	if c := fake.maxConc.Load(); c != 1 {
+	if c := fake.MaxConcurrent.Load(); c != 1 {
 		t.Errorf("the API saw %d concurrent requests, want 1", c)
 	}
 	if n := count(t, db, `SELECT count(*) FROM sync.reconcile_runs`); n != 2 {
@@ -330,7 +335,7 @@ func TestTwoReconcilersNeverOverlap(t *testing.T) {
 }
 
 func TestOpenOrdersRefetchedWithoutCardSecrets(t *testing.T) {
-	fake := &fakeBamboo{orders: map[string]string{
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Orders: map[string]string{
 		"r-open": `{"orderId":6779294,"requestId":"r-open","status":"Succeeded","createdDate":"2024-05-16T04:36:35.3673422",
 			"total":18.9401,"currency":"USD","orderType":"Sandbox","errorMessage":null,
 			"items":[{"brandCode":null,"productId":439685,"productFaceValue":10,"quantity":2,"countryCode":"BH","currencyCode":"USD",
@@ -348,8 +353,8 @@ func TestOpenOrdersRefetchedWithoutCardSecrets(t *testing.T) {
 	if run.Fetched != 1 || run.Updated != 1 {
 		t.Errorf("orders pass = %+v, want the one open order fetched and updated", run)
 	}
-	if len(fake.seen) != 1 || fake.seen[0] != "/api/integration/v1.0/orders/r-open" {
-		t.Errorf("requests = %v, want only the open order's", fake.seen)
+	if len(fake.Seen) != 1 || fake.Seen[0] != "/api/integration/v1.0/orders/r-open" {
+		t.Errorf("requests = %v, want only the open order's", fake.Seen)
 	}
 	var got string
 	g.db.SQL().Get(&got, `SELECT concat_ws('|', status, total, currency, placed_at, raw::text LIKE '%SECRET-CODE%', raw::text LIKE '%"pin"%',
@@ -362,17 +367,17 @@ func TestOpenOrdersRefetchedWithoutCardSecrets(t *testing.T) {
 }
 
 func TestDriftedProductsRefetchedFirst(t *testing.T) {
-	fake := &fakeBamboo{brands: newCatalog(2, 2, modified)}
+	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
 	if _, err := g.db.SQL().Exec(`INSERT INTO sync.refetch (source, entity, store_id, external_id, reason)
 		VALUES ('bamboo', 'products', '', '3', 'drift: price_min')`); err != nil {
 		t.Fatal(err)
 	}
-	fake.seen = nil
+	fake.ResetSeen()
 	g.mustPass(t, "products", mirrorsync.ModeIncremental)
-	if len(fake.seen) == 0 || !strings.Contains(fake.seen[0], "ProductId=3") {
-		t.Errorf("first request %v, want the drifted product", fake.seen)
+	if len(fake.Seen) == 0 || !strings.Contains(fake.Seen[0], "ProductId=3") {
+		t.Errorf("first request %v, want the drifted product", fake.Seen)
 	}
 	if n := count(t, g.db, `SELECT count(*) FROM sync.refetch`); n != 0 {
 		t.Errorf("%d refetch flags left after the pass", n)

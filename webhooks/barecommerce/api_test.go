@@ -34,7 +34,7 @@ func clientOptions(baseURL string, timeout time.Duration) providerapi.Options {
 // newRig wires the real reconciler and store to a fake BareCommerce API, listing pageSize at a time.
 func newRig(t *testing.T, fake *fakeBare, pageSize int, timeout time.Duration) *rig {
 	t.Helper()
-	srv := fake.start(t)
+	srv := startBare(t, fake)
 	p, err := barecommerce.NewPuller(clientOptions(srv.URL, timeout), fakeStore, pageSize)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func wantRun(t *testing.T, what string, run mirrorsync.Run, want counts) {
 
 func wantRequests(t *testing.T, fake *fakeBare, want ...string) {
 	t.Helper()
-	if got := fake.requested(); !slices.Equal(got, want) {
+	if got := fake.Requested(); !slices.Equal(got, want) {
 		t.Errorf("requests:\ngot  %q\nwant %q", got, want)
 	}
 }
@@ -86,7 +86,7 @@ func wantRequests(t *testing.T, fake *fakeBare, want ...string) {
 func TestListingOfSeveralPagesConverges(t *testing.T) {
 	for _, shape := range []string{"total", "pagination"} {
 		t.Run(shape, func(t *testing.T) {
-			fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(7)}, pagination: shape == "pagination"}
+			fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(7)}, Pagination: shape == "pagination"}
 			g := newRig(t, fake, 3, 5*time.Second)
 			run := g.mustPass(t, "products", mirrorsync.ModeFull)
 			wantRun(t, "first pass", run, counts{Pages: 3, Fetched: 7, Backfilled: 7})
@@ -122,7 +122,7 @@ func TestEveryEntityMapped(t *testing.T) {
 		return fakeObject{"id": "li_" + product, "productId": product, "titleSnapshot": title, "skuSnapshot": sku,
 			"unitPrice": price, "quantity": qty, "createdAt": stamp(minute(1)), "updatedAt": stamp(minute(1))}
 	}
-	fake := &fakeBare{objects: map[string][]fakeObject{
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{
 		"orders": {
 			{"id": "ord_1", "storeId": fakeStore, "customerId": "cust_1", "orderNumber": "ORD-000001", "status": "paid",
 				"currency": "USD", "subtotal": "21.50", "total": "21.50", "paymentStatus": "succeeded",
@@ -156,7 +156,7 @@ func TestEveryEntityMapped(t *testing.T) {
 		}
 	}
 	// The order's lines changed upstream: the new list replaces the old one.
-	fake.set("orders", "ord_1", fakeObject{"items": []fakeObject{item("prod_3", "Pot", "POT-1", "30", 1)}, "updatedAt": stamp(minute(9))})
+	fake.Set("orders", "ord_1", fakeObject{"items": []fakeObject{item("prod_3", "Pot", "POT-1", "30", 1)}, "updatedAt": stamp(minute(9))})
 	wantRun(t, "orders again", g.mustPass(t, "orders", mirrorsync.ModeFull), counts{Pages: 1, Fetched: 2, Updated: 1, Unchanged: 1})
 	if got, want := dbRows(t, g.db, orderItems, "ord_1"), "store_1|1|prod_3|Pot|POT-1|1|30"; got != want {
 		t.Errorf("ord_1 items after the change: %s, want %s", got, want)
@@ -166,12 +166,12 @@ func TestEveryEntityMapped(t *testing.T) {
 // A row changed only upstream (its webhook lost) is repaired and counted, by an incremental pass
 // that asks only for what changed, and by a full pass.
 func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(5)}}
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(5)}}
 	g := newRig(t, fake, 2, 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	fake.requested()
+	fake.Requested()
 	changed := time.Now().UTC().Truncate(time.Second)
-	fake.set("products", "prod_2", fakeObject{"price": "12.50", "updatedAt": stamp(changed)})
+	fake.Set("products", "prod_2", fakeObject{"price": "12.50", "updatedAt": stamp(changed)})
 	run := g.mustPass(t, "products", mirrorsync.ModeIncremental)
 	wantRun(t, "incremental pass", run, counts{Pages: 1, Fetched: 1, Updated: 1})
 	// Newest first: prod_2, then prod_5, older than the watermark, ends the listing.
@@ -184,7 +184,7 @@ func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
 		WHERE product_external_id = 'prod_2' AND field = 'price'`), "9.5|12.5|reconcile"; got != want {
 		t.Errorf("prod_2 price history = %q, want %q", got, want)
 	}
-	fake.set("products", "prod_4", fakeObject{"title": "Tea Four", "updatedAt": stamp(minute(30))})
+	fake.Set("products", "prod_4", fakeObject{"title": "Tea Four", "updatedAt": stamp(minute(30))})
 	run = g.mustPass(t, "products", mirrorsync.ModeFull)
 	wantRun(t, "full pass", run, counts{Pages: 3, Fetched: 5, Updated: 1, Unchanged: 4})
 	if got := dbRows(t, g.db, `SELECT name FROM mirror.products WHERE external_id = 'prod_4'`); got != "Tea Four" {
@@ -195,10 +195,10 @@ func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
 // A row removed upstream is marked deleted by the second complete full pass without it, as of
 // the first; an incremental pass in between is no listing.
 func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(4)}}
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(4)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	fake.remove("products", "prod_2")
+	fake.Remove("products", "prod_2")
 	first := g.mustPass(t, "products", mirrorsync.ModeFull)
 	wantRun(t, "first pass without prod_2", first, counts{Pages: 1, Fetched: 3, Unchanged: 3})
 	if got := dbRows(t, g.db, `SELECT count(*) FROM mirror.products WHERE deleted_at IS NOT NULL`); got != "0" {

@@ -29,32 +29,32 @@ func TestFailedPassDeletesNothing(t *testing.T) {
 		want   string
 	}{
 		{"5xx", func(f *fakeBare) {
-			f.fail = onSecondPage(func(w http.ResponseWriter) { apiError(w, http.StatusBadGateway, "UPSTREAM", "exploded") })
+			f.Fail = onSecondPage(func(w http.ResponseWriter) { apiError(w, http.StatusBadGateway, "UPSTREAM", "exploded") })
 		}, "bc: GET /stores/store_1/products: 502 Bad Gateway"},
 		{"timeout", func(f *fakeBare) {
-			f.fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
+			f.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
 				if r.URL.Query().Get("offset") == "1" {
 					time.Sleep(300 * time.Millisecond) // longer than the client's timeout
 				}
 				return false
 			}
 		}, "bc: GET /stores/store_1/products: "},
-		{"short listing", func(f *fakeBare) { f.extraTotal = 1 },
+		{"short listing", func(f *fakeBare) { f.ExtraTotal = 1 },
 			"bc: GET /stores/store_1/products: listing ended after 2 of its 3 items"},
 		{"object without id", func(f *fakeBare) {
-			f.objects["products"] = append(f.objects["products"], fakeObject{"title": "Ghost", "createdAt": stamp(minute(9))})
+			f.Objects["products"] = append(f.Objects["products"], fakeObject{"title": "Ghost", "createdAt": stamp(minute(9))})
 		}, "bc: GET /stores/store_1/products: item 0: decode product: no id"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(3)}}
+			fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(3)}}
 			g := newRig(t, fake, 1, 100*time.Millisecond)
 			g.mustPass(t, "products", mirrorsync.ModeFull)
-			fake.remove("products", "prod_3")
+			fake.Remove("products", "prod_3")
 			g.mustPass(t, "products", mirrorsync.ModeFull) // the first miss of prod_3
-			fake.mu.Lock()
+			fake.Mu.Lock()
 			c.break_(fake)
-			fake.mu.Unlock()
+			fake.Mu.Unlock()
 			run, err := g.pass("products", mirrorsync.ModeFull)
 			if err == nil || run.Status != mirrorsync.RunFailed || run.Error == nil || !strings.Contains(*run.Error, c.want) {
 				t.Fatalf("run %s error %v (%v); want failed with %q", run.Status, run.Error, err, c.want)
@@ -70,9 +70,9 @@ func TestFailedPassDeletesNothing(t *testing.T) {
 				t.Errorf("stored run = %+v, %v; want failed and finished, with the error", stored, err)
 			}
 			// Mended: the next complete pass is prod_3's second miss.
-			fake.mu.Lock()
-			fake.fail, fake.extraTotal, fake.objects["products"] = nil, 0, newProducts(2)
-			fake.mu.Unlock()
+			fake.Mu.Lock()
+			fake.Fail, fake.ExtraTotal, fake.Objects["products"] = nil, 0, newProducts(2)
+			fake.Mu.Unlock()
 			wantRun(t, "mended pass", g.mustPass(t, "products", mirrorsync.ModeFull), counts{Pages: 2, Fetched: 2, Deleted: 1, Unchanged: 2})
 		})
 	}

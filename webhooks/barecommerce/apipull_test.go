@@ -18,7 +18,7 @@ import (
 // the latest-updated first and stops at the page that reaches rows older than the watermark. A
 // server that ignores sortBy is noticed, and read to the end.
 func TestIncrementalPassStopsEarly(t *testing.T) {
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(10)}}
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(10)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeIncremental)
 	wantRun(t, "first incremental pass", run, counts{Pages: 4, Fetched: 10, Backfilled: 10})
@@ -27,7 +27,7 @@ func TestIncrementalPassStopsEarly(t *testing.T) {
 
 	now := time.Now().UTC().Truncate(time.Second)
 	for i, id := range []string{"prod_4", "prod_7", "prod_9", "prod_10"} {
-		fake.set("products", id, fakeObject{"stock": 0, "updatedAt": stamp(now.Add(time.Duration(i) * time.Second))})
+		fake.Set("products", id, fakeObject{"stock": 0, "updatedAt": stamp(now.Add(time.Duration(i) * time.Second))})
 	}
 	// Page 1: three changed rows; page 2: the fourth, then rows older than the watermark.
 	run = g.mustPass(t, "products", mirrorsync.ModeIncremental)
@@ -37,8 +37,8 @@ func TestIncrementalPassStopsEarly(t *testing.T) {
 		t.Errorf("out of stock: %s, want prod_10,prod_4,prod_7,prod_9", got)
 	}
 
-	fake.ignoreSort = true
-	fake.set("products", "prod_2", fakeObject{"title": "Tea Two", "updatedAt": stamp(now.Add(10 * time.Second))})
+	fake.IgnoreSort = true
+	fake.Set("products", "prod_2", fakeObject{"title": "Tea Two", "updatedAt": stamp(now.Add(10 * time.Second))})
 	run = g.mustPass(t, "products", mirrorsync.ModeIncremental)
 	// In creation order, prod_1 then the newer prod_2: out of order, so every page is read; the
 	// rows older than the watermark are left out.
@@ -50,12 +50,12 @@ func TestIncrementalPassStopsEarly(t *testing.T) {
 // Rows flagged for re-fetching are fetched one by one before the listing; one the API no longer
 // has is skipped, another store's is not fetched, and the flags are cleared.
 func TestRefetchedFirst(t *testing.T) {
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(3)}}
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(3)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
-	fake.requested()
+	fake.Requested()
 	// A change upstream that did not move updatedAt: no listing by updatedAt finds it.
-	fake.set("products", "prod_2", fakeObject{"title": "Tea Two"})
+	fake.Set("products", "prod_2", fakeObject{"title": "Tea Two"})
 	for _, k := range [][2]string{{fakeStore, "prod_2"}, {fakeStore, "prod_gone"}, {"store_9", "prod_3"}} {
 		if _, err := g.db.SQL().Exec(`INSERT INTO sync.refetch (source, entity, store_id, external_id, reason)
 			VALUES ('bc', 'products', $1, $2, 'drift: name')`, k[0], k[1]); err != nil {
@@ -78,8 +78,8 @@ func TestRefetchedFirst(t *testing.T) {
 func TestPullChanges(t *testing.T) {
 	products := newProducts(1)
 	undated := fakeObject{"id": "prod_x", "title": "Loose Tea", "price": 3, "createdAt": stamp(minute(5))}
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": append(products, undated)}}
-	srv := fake.start(t)
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": append(products, undated)}}
+	srv := startBare(t, fake)
 	p, err := barecommerce.NewPuller(clientOptions(srv.URL, 5*time.Second), fakeStore, 500)
 	if err != nil {
 		t.Fatal(err)
@@ -121,8 +121,8 @@ func TestNewPullerRequiresStoreID(t *testing.T) {
 
 // A wrong API key is answered 401: the pass fails at once (no retries), naming source, path and status.
 func TestWrongTokenFails(t *testing.T) {
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(1)}}
-	srv := fake.start(t)
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(1)}}
+	srv := startBare(t, fake)
 	o := clientOptions(srv.URL, 5*time.Second)
 	o.Token = "sk_live_revoked"
 	p, err := barecommerce.NewPuller(o, fakeStore, 10)
@@ -134,15 +134,15 @@ func TestWrongTokenFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "bc: GET /stores/store_1/products: 401 Unauthorized") {
 		t.Errorf("err = %v, want bc: GET /stores/store_1/products: 401 Unauthorized", err)
 	}
-	if n := fake.requests.Load(); n != 1 {
+	if n := fake.Requests.Load(); n != 1 {
 		t.Errorf("%d requests, want 1", n)
 	}
 }
 
 func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
 	limited := 0
-	fake := &fakeBare{objects: map[string][]fakeObject{"products": newProducts(4)}}
-	fake.fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
+	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(4)}}
+	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
 		if n > 2 {
 			return false
 		}

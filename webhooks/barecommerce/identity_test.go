@@ -130,11 +130,11 @@ func TestPullRepairsTimelessEvent(t *testing.T) {
 				h.Drain()
 			}
 			// The provider says paid, as of an updatedAt older than the event's receipt.
-			fake := &fakeBare{objects: map[string][]fakeObject{"orders": {{
+			fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"orders": {{
 				"id": "order_1", "storeId": fakeStore, "orderNumber": "ORD-1", "status": "paid", "total": "10.00",
 				"updatedAt": stamp(time.Now().Add(-time.Hour)),
 			}}}}
-			p, err := barecommerce.NewPuller(clientOptions(fake.start(t).URL, 5*time.Second), fakeStore, 50)
+			p, err := barecommerce.NewPuller(clientOptions(startBare(t, fake).URL, 5*time.Second), fakeStore, 50)
 			if err != nil {
 				t.Fatal(err)
 			}

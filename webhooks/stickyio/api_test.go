@@ -2,13 +2,9 @@ package stickyio_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -18,54 +14,13 @@ import (
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/stickyio"
+	"github.com/storemirror/storemirror/webhooks/stickyio/stickyiofake"
 )
 
-// fakeProducts is sticky.io's GET /api/v2/products with Laravel pagination, behind HTTP Basic.
-type fakeProducts struct {
-	mu       stdsync.Mutex
-	products []map[string]any
-	status   int // when set, every request is answered with it
-}
-
-func (f *fakeProducts) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if u, p, ok := r.BasicAuth(); !ok || u != "api-user" || p != "api-pass" || r.URL.Path != "/api/v2/products" {
-		http.Error(w, `{"status":"FAILURE"}`, http.StatusUnauthorized)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.status != 0 {
-		w.WriteHeader(f.status)
-		return
-	}
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
-	last := (len(f.products) + per - 1) / per
-	from, to := (page-1)*per, min(page*per, len(f.products))
-	var next *string
-	if page < last {
-		u := fmt.Sprintf("http://%s/api/v2/products?page=%d", r.Host, page+1)
-		next = &u
-	}
-	json.NewEncoder(w).Encode(map[string]any{
-		"status": "SUCCESS", "data": f.products[from:to], "current_page": page, "last_page": last,
-		"next_page_url": next, "per_page": per, "total": len(f.products),
-	})
-}
-
-func stickyProduct(id int, price string) map[string]any {
-	return map[string]any{
-		"id": id, "name": fmt.Sprint("Product ", id), "sku": fmt.Sprint("SKU-", id), "type": "product",
-		"price": price, "is_taxable": 1, "updated_at": "2024-12-18T09:25:19-05:00",
-		"variants": []map[string]any{{"id": id * 10, "sku_num": fmt.Sprint("V-", id), "price": price, "quantity": 3,
-			"attributes": []map[string]any{{"attribute": map[string]any{"name": "size", "option": map[string]any{"name": "small"}}}}}},
-	}
-}
-
 func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
-	fake := &fakeProducts{}
+	fake := &stickyiofake.API{Username: "api-user", Password: "api-pass"}
 	for i := 1; i <= 5; i++ {
-		fake.products = append(fake.products, stickyProduct(i, "10.0000"))
+		fake.Products = append(fake.Products, stickyiofake.Product(i, "10.0000"))
 	}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
@@ -96,18 +51,18 @@ func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
 	if len(got) != 1 || got[0] != "3|Product 3|10|t|V-3|small|2024-12-18 14:25:19+00" {
 		t.Errorf("product 3 = %v", got)
 	}
-	fake.mu.Lock()
-	fake.products = fake.products[:4] // product 5 deleted upstream
-	fake.mu.Unlock()
+	fake.Mu.Lock()
+	fake.Products = fake.Products[:4] // product 5 deleted upstream
+	fake.Mu.Unlock()
 	if run := pass(); run.Deleted != 0 || run.Unchanged != 4 {
 		t.Errorf("first pass without product 5 = %+v, want 4 unchanged, nothing deleted", run)
 	}
 	if run := pass(); run.Deleted != 1 {
 		t.Errorf("second pass without product 5 = %+v, want 1 deleted", run)
 	}
-	fake.mu.Lock()
-	fake.status = http.StatusInternalServerError
-	fake.mu.Unlock()
+	fake.Mu.Lock()
+	fake.Status = http.StatusInternalServerError
+	fake.Mu.Unlock()
 	run, err := r.RunOnce(context.Background(), "sticky", "products", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerManual})
 	if err == nil || run.Status != "failed" || run.Error == nil || *run.Error != "sticky: GET /api/v2/products: 500 Internal Server Error" {
 		t.Errorf("pass against a failing API: %+v (%v)", run, err)
