@@ -3,6 +3,7 @@
 
 GO      ?= go
 BIN     := bin/storemirror
+SANDBOX := bin/storemirror-sandbox
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CONFIG  ?= config.example.yaml
 
@@ -11,10 +12,12 @@ CONFIG  ?= config.example.yaml
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/storemirror
 
-# Build, start PostgreSQL if needed, migrate, and run the daemon with config.example.yaml and the
-# development secrets of dev.env. Ctrl-C stops the daemon and the throwaway database.
+# Build, start PostgreSQL if needed, start the sandbox's fake provider APIs, migrate, and run the
+# daemon with config.example.yaml and the development values of dev.env (its reconciler pulls
+# the sandbox). Ctrl-C stops the daemon, the sandbox and the throwaway database.
 run: build
-	@set -a; . ./dev.env; set +a; scripts/pg run scripts/run-dev $(BIN) $(CONFIG)
+	$(GO) build -o $(SANDBOX) ./cmd/storemirror-sandbox
+	@set -a; . ./dev.env; set +a; scripts/pg run scripts/run-dev $(BIN) $(CONFIG) $(SANDBOX)
 
 # The race detector needs cgo, so a C compiler; without one the suite runs without it.
 RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)

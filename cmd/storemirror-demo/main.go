@@ -77,6 +77,7 @@ func run(config string) error {
 		}
 	}
 	fmt.Print("\nEvery delivery is in sync.webhook_events; try: psql \"$(cat .run/database-url)\" -c '\\d+ mirror.products'\n")
+	fmt.Printf("\nThe status page: %s/status (sign in with any user name and the admin token, STOREMIRROR_ADMIN_TOKEN in dev.env)\n", base)
 	return nil
 }
 

@@ -54,6 +54,23 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if time.Duration(cfg.Inbox.Retention) != 720*time.Hour || time.Duration(cfg.ShutdownTimeout) != 15*time.Second {
 		t.Errorf("durations: retention %v, shutdown %v", time.Duration(cfg.Inbox.Retention), time.Duration(cfg.ShutdownTimeout))
 	}
+	// dev.env points every source with an api at the sandbox; without those variables, an api
+	// whose base_url comes from an unset variable is off.
+	for _, s := range cfg.Sources {
+		if s.API != nil && (!s.Enabled() || !strings.HasPrefix(s.API.BaseURL, "http://127.0.0.1:")) {
+			t.Errorf("source %s: api base_url %q, want the local sandbox's", s.Name, s.API.BaseURL)
+		}
+	}
+	env := devEnv(t)
+	for k := range env {
+		if strings.HasSuffix(k, "_API_URL") {
+			delete(env, k)
+		}
+	}
+	cfg, err = LoadConfig(filepath.Join("..", "..", "config.example.yaml"), lookup(env))
+	if err != nil {
+		t.Fatalf("config.example.yaml without the API URLs: %v", err)
+	}
 	for _, s := range cfg.Sources {
 		if s.Enabled() {
 			t.Errorf("source %s pulls an API although its base_url variable is unset", s.Name)
