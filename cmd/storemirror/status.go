@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,10 +50,8 @@ func (m *Main) status(ctx context.Context, path string, o statusOptions) error {
 		return err
 	}
 	defer db.Close()
-	if current, err := db.SchemaCurrent(ctx); err != nil {
-		return err
-	} else if !current {
-		return errors.New("status: the schema has pending migrations (run storemirror migrate)")
+	if err := ready(ctx, db); err != nil {
+		return fmt.Errorf("status: %w", err)
 	}
 	now := time.Now()
 	st, err := mirrorsync.ReadStatus(ctx, db, version, statusSources(cfg.Sources, srcs), nil, now)
