@@ -1,0 +1,215 @@
+// Package loadgen posts genuine provider deliveries to running storemirror daemons, at a given
+// concurrency (closed loop: each client posts its next request when the last is answered) or
+// at a steady rate (open loop: requests leave on a schedule whatever the answers), and records
+// every answer. The benchmark tool (cmd/storemirror-bench) and the fault tests
+// (internal/faults) drive the real binary with it.
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	stdsync "sync"
+	"time"
+)
+
+// Request is one delivery to post.
+type Request struct {
+	Path   string // e.g. /webhooks/sticky
+	Header http.Header
+	Body   []byte
+	ID     string // the delivery id the daemon will store it under
+	Key    string // the mirror row it writes (a product's external id), when it writes one
+}
+
+// Result is the answer to one request.
+type Result struct {
+	Seq    int
+	ID     string
+	Key    string
+	Target string // the base URL it was posted to
+	Status int    // the HTTP status; 0 when no answer came (see Err)
+	Err    error
+	// Due is when an open-loop schedule meant it to leave (Start for a closed loop); Start and
+	// Done bracket the request itself.
+	Due, Start, Done time.Time
+}
+
+// OK reports a 2xx answer.
+func (r Result) OK() bool { return r.Status >= 200 && r.Status < 300 }
+
+// Latency is the time from when the request was due to its answer, so that an open loop that
+// falls behind its schedule shows it (no coordinated omission).
+func (r Result) Latency() time.Duration { return r.Done.Sub(r.Due) }
+
+// Options say what to post, where and how fast.
+type Options struct {
+	Targets []string // base URLs (http://host:port), posted to in turn
+	// Concurrency is the number of clients (closed loop), or the most requests in flight at once
+	// (open loop).
+	Concurrency int
+	// Rate, when above zero, makes the loop open: request i leaves at start + i/Rate.
+	Rate     float64
+	Duration time.Duration // stop starting requests after this long (0: no limit)
+	Count    int           // stop after this many requests (0: no limit)
+	// Next builds request seq (from 0). It is called from several goroutines at once.
+	Next func(seq int) (Request, error)
+	// OnResult, when set, sees each result as it comes (from several goroutines at once).
+	OnResult func(Result)
+	// PauseAfterFailure is how long a client waits after an answer that is not 2xx (or none),
+	// as a provider backs off, so that a daemon that is down is not spun against.
+	PauseAfterFailure time.Duration
+	Client            *http.Client // nil: NewClient(Concurrency)
+}
+
+// NewClient returns an HTTP client that keeps up to conns connections per daemon alive, as a
+// provider's delivery workers would, with a timeout well above the daemon's own.
+func NewClient(conns int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+			MaxIdleConns:        0,
+			MaxIdleConnsPerHost: max(conns, 1),
+			IdleConnTimeout:     time.Minute,
+		},
+	}
+}
+
+// Run posts requests until Duration or Count is reached, Next fails, or ctx is done, and returns
+// every result in the order the requests were started. A request in flight is waited for.
+func Run(ctx context.Context, o Options) ([]Result, error) {
+	if o.Next == nil || len(o.Targets) == 0 {
+		return nil, fmt.Errorf("loadgen: no requests or no targets")
+	}
+	client := o.Client
+	if client == nil {
+		client = NewClient(o.Concurrency)
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if o.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Duration)
+		defer cancel()
+	}
+	s := &schedule{o: o, start: time.Now()}
+	var wg stdsync.WaitGroup
+	for range max(o.Concurrency, 1) {
+		wg.Go(func() {
+			for {
+				seq, due, ok := s.next(ctx)
+				if !ok {
+					return
+				}
+				req, err := o.Next(seq)
+				if err != nil {
+					s.fail(err)
+					stop()
+					return
+				}
+				r := post(client, o.Targets[seq%len(o.Targets)], seq, due, req)
+				if o.OnResult != nil {
+					o.OnResult(r)
+				}
+				s.record(r)
+				if !r.OK() && o.PauseAfterFailure > 0 {
+					select {
+					case <-ctx.Done():
+					case <-time.After(o.PauseAfterFailure):
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return s.results()
+}
+
+// schedule hands out sequence numbers and collects results.
+type schedule struct {
+	o     Options
+	start time.Time
+
+	mu  stdsync.Mutex
+	seq int
+	out []Result
+	err error
+}
+
+// next returns the next request's number and due time, waiting for it in an open loop.
+func (s *schedule) next(ctx context.Context) (int, time.Time, bool) {
+	s.mu.Lock()
+	seq := s.seq
+	if ctx.Err() != nil || (s.o.Count > 0 && seq >= s.o.Count) {
+		s.mu.Unlock()
+		return 0, time.Time{}, false
+	}
+	s.seq++
+	s.mu.Unlock()
+	if s.o.Rate <= 0 {
+		return seq, time.Time{}, true // due when it starts
+	}
+	due := s.start.Add(time.Duration(float64(seq) / s.o.Rate * float64(time.Second)))
+	if wait := time.Until(due); wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return 0, time.Time{}, false
+		case <-t.C:
+		}
+	}
+	return seq, due, true
+}
+
+func (s *schedule) record(r Result) {
+	s.mu.Lock()
+	s.out = append(s.out, r)
+	s.mu.Unlock()
+}
+
+func (s *schedule) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+func (s *schedule) results() ([]Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.out)
+	slices.SortFunc(out, func(a, b Result) int { return a.Seq - b.Seq })
+	return out, s.err
+}
+
+func post(client *http.Client, target string, seq int, due time.Time, req Request) Result {
+	r := Result{Seq: seq, ID: req.ID, Key: req.Key, Target: target, Due: due, Start: time.Now()}
+	if r.Due.IsZero() {
+		r.Due = r.Start
+	}
+	hr, err := http.NewRequest(http.MethodPost, target+req.Path, bytes.NewReader(req.Body))
+	if err != nil {
+		r.Err, r.Done = err, time.Now()
+		return r
+	}
+	for k, v := range req.Header {
+		hr.Header[k] = v
+	}
+	resp, err := client.Do(hr)
+	if err != nil {
+		r.Err, r.Done = err, time.Now()
+		return r
+	}
+	// Read the answer to its end, so the connection is reused.
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	r.Status, r.Err, r.Done = resp.StatusCode, err, time.Now()
+	return r
+}

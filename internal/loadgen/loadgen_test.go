@@ -1,0 +1,196 @@
+package loadgen_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"github.com/storemirror/storemirror/internal/loadgen"
+	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks"
+	"github.com/storemirror/storemirror/webhooks/stickyio"
+)
+
+const key = "0123456789abcdefghijklmnopqrstuv"
+
+// The deliveries the generator builds are genuine: sticky.io's verifier accepts them under
+// the delivery id the generator says, and its decoder reads the product they describe.
+func TestStickyIODeliveriesAreGenuine(t *testing.T) {
+	t.Parallel()
+	src, err := stickyio.New(stickyio.Options{Name: "sticky", Secrets: []string{key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	gen := loadgen.StickyIO{Path: "/webhooks/sticky", Key: key, Base: base}
+	req, err := gen.Snapshot("evt-7", 7, 42, "19.5000", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := src.Verify(webhooks.Request{Body: req.Body, Now: time.Now()})
+	if err != nil {
+		t.Fatalf("verify a snapshot: %v", err)
+	}
+	if d.ID != "evt-7" || req.ID != "evt-7" || req.Key != "42" || d.Type != "product.updated" {
+		t.Errorf("delivery id %q type %q, request id %q key %q; want evt-7, product.updated, evt-7, 42", d.ID, d.Type, req.ID, req.Key)
+	}
+	changes, err := src.Decode(mirrorsync.Event{Source: "sticky", DeliveryID: d.ID, Type: d.Type, Body: d.Body})
+	if err != nil || len(changes) != 1 {
+		t.Fatalf("decode a snapshot: %d changes, %v", len(changes), err)
+	}
+	p, ok := changes[0].Entity.(*mirrorsync.Product)
+	if !ok {
+		t.Fatalf("decoded %T, want a product", changes[0].Entity)
+	}
+	if got, want := changes[0].Key.ExternalID, "42"; got != want {
+		t.Errorf("external id %q, want %q", got, want)
+	}
+	if got, want := len(p.Variants.Items), 3; got != want {
+		t.Errorf("%d variants, want %d", got, want)
+	}
+	if got, want := p.Price.Value.String(), "19.5"; got != want {
+		t.Errorf("price %s, want %s", got, want)
+	}
+	if got, want := changes[0].Version.At, base.Add(7*time.Second); !got.Equal(want) {
+		t.Errorf("version %v, want %v (base + seq seconds)", got, want)
+	}
+
+	unknown, err := gen.Unknown("evt-8", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = src.Verify(webhooks.Request{Body: unknown.Body, Now: time.Now()})
+	if err != nil || d.ID != "evt-8" {
+		t.Fatalf("verify an unknown event: id %q, %v", d.ID, err)
+	}
+	if _, err := src.Decode(mirrorsync.Event{Source: "sticky", Body: d.Body}); !errors.Is(err, mirrorsync.ErrIgnored) {
+		t.Errorf("decode an unknown event type: %v, want ErrIgnored", err)
+	}
+	if n := len(unknown.Body); n < 1800 || n > 2400 {
+		t.Errorf("unknown event body of %d bytes, want about 2 kB", n)
+	}
+}
+
+// recorder is a daemon stand-in that answers 200 and remembers which request reached which server.
+type recorder struct {
+	mu   stdsync.Mutex
+	seen map[string][]string // server name → delivery ids
+}
+
+func (rec *recorder) server(t *testing.T, name string, status int) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		rec.mu.Lock()
+		rec.seen[name] = append(rec.seen[name], string(b))
+		rec.mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func next(seq int) (loadgen.Request, error) {
+	id := fmt.Sprint("d", seq)
+	return loadgen.Request{Path: "/webhooks/x", Body: []byte(id), ID: id}, nil
+}
+
+// A closed loop posts Count requests, in turn to each target, and records every answer in order.
+func TestClosedLoopRoundRobin(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{seen: map[string][]string{}}
+	a, b := rec.server(t, "a", http.StatusOK), rec.server(t, "b", http.StatusServiceUnavailable)
+	results, err := loadgen.Run(context.Background(), loadgen.Options{
+		Targets: []string{a.URL, b.URL}, Concurrency: 4, Count: 100, Next: next,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) != 100 {
+		t.Fatalf("%d results, want 100", len(results))
+	}
+	for i, r := range results {
+		want := http.StatusOK
+		if i%2 == 1 {
+			want = http.StatusServiceUnavailable
+		}
+		if r.Seq != i || r.ID != fmt.Sprint("d", i) || r.Status != want || r.OK() != (want == http.StatusOK) {
+			t.Fatalf("result %d = seq %d id %s status %d, want seq %d status %d", i, r.Seq, r.ID, r.Status, i, want)
+		}
+	}
+	if got := len(rec.seen["a"]) + len(rec.seen["b"]); got != 100 || len(rec.seen["a"]) != 50 {
+		t.Errorf("servers saw %d and %d requests, want 50 each", len(rec.seen["a"]), len(rec.seen["b"]))
+	}
+	s := loadgen.Summarize(results, results[0].Start, time.Now())
+	if s.OK != 50 || s.Failed[http.StatusServiceUnavailable] != 50 || s.FailedString() != "503×50" {
+		t.Errorf("summary: %d OK, failed %s; want 50 and 503×50", s.OK, s.FailedString())
+	}
+}
+
+// An open loop keeps its schedule: requests leave at the rate asked, not faster.
+func TestOpenLoopRate(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{seen: map[string][]string{}}
+	a := rec.server(t, "a", http.StatusOK)
+	start := time.Now()
+	results, err := loadgen.Run(context.Background(), loadgen.Options{
+		Targets: []string{a.URL}, Concurrency: 4, Rate: 200, Count: 60, Next: next,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 60th request is due 295 ms after the start.
+	if elapsed := time.Since(start); elapsed < 290*time.Millisecond {
+		t.Errorf("60 requests at 200/s took %v, want at least 295 ms", elapsed)
+	}
+	for _, r := range results {
+		if want := start.Add(time.Duration(r.Seq) * 5 * time.Millisecond); r.Due.Before(want.Add(-time.Millisecond)) || r.Start.Before(r.Due) {
+			t.Fatalf("request %d due %v, started %v; want due near %v and never early", r.Seq, r.Due.Sub(start), r.Start.Sub(start), want.Sub(start))
+		}
+	}
+}
+
+// A failing Next stops the run and is reported.
+func TestNextErrorStops(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{seen: map[string][]string{}}
+	a := rec.server(t, "a", http.StatusOK)
+	boom := errors.New("boom")
+	results, err := loadgen.Run(context.Background(), loadgen.Options{
+		Targets: []string{a.URL}, Concurrency: 1, Count: 100,
+		Next: func(seq int) (loadgen.Request, error) {
+			if seq == 5 {
+				return loadgen.Request{}, boom
+			}
+			return next(seq)
+		},
+	})
+	if !errors.Is(err, boom) || len(results) != 5 {
+		t.Errorf("run: %d results, %v; want 5 and boom", len(results), err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	cases := []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 99 * time.Millisecond}, {1, 100 * time.Millisecond}, {0, time.Millisecond}}
+	for _, c := range cases {
+		if got := loadgen.Percentile(ds, c.q); got != c.want {
+			t.Errorf("Percentile(1..100 ms, %v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := loadgen.Percentile(nil, 0.5); got != 0 {
+		t.Errorf("Percentile of nothing = %v, want 0", got)
+	}
+}
