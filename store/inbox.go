@@ -190,9 +190,15 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 		return batch, fmt.Errorf("savepoint: %w", err)
 	}
 	res, err := applyChanges(ctx, tx, origin, all)
-	if err == nil {
+	switch {
+	case err == nil:
 		batch.Result = res
-	} else {
+	case retryable(err):
+		// PostgreSQL broke a lock cycle with another batch (two workers creating the same new
+		// rows): run the whole transaction again (inTx) rather than fail events that did
+		// nothing wrong.
+		return batch, err
+	default:
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT apply_batch`); err != nil {
 			return batch, fmt.Errorf("rollback to savepoint: %w", err)
 		}
@@ -204,6 +210,9 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 			if err != nil {
 				if ctx.Err() != nil {
 					return batch, ctx.Err()
+				}
+				if retryable(err) {
+					return batch, err
 				}
 				batch.Outcomes[i] = h.Outcome(evs[i].Event, evs[i].attempts+1, refused(err))
 				continue
