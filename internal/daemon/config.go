@@ -11,7 +11,7 @@ import (
 // binary and a newer one alike.
 type Config struct {
 	DatabaseURL string
-	Listen      string // host:port; empty: 127.0.0.1:0 (a free port)
+	Listen      string // host:port; empty: a free local port, chosen when the daemon starts
 	MaxConns    int    // database.max_conns
 	Workers     int    // inbox.workers
 	BatchSize   int    // inbox.batch_size

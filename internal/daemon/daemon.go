@@ -5,13 +5,13 @@
 package daemon
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,13 +59,19 @@ type Process struct {
 	logPath string
 	exited  chan struct{}
 	waitErr error
-	log     *lineLog
 }
 
 // Start writes cfg into dir and starts `binary serve` with it, and returns once /readyz answers
-// 200. It fails if the daemon exits or is not ready within a minute. extraEnv is added to the
-// daemon's environment.
+// 200. It fails if the daemon exits or is not ready within a minute. An empty cfg.Listen is a
+// free local port. extraEnv is added to the daemon's environment.
 func Start(ctx context.Context, binary, dir string, cfg Config, extraEnv ...string) (*Process, error) {
+	if cfg.Listen == "" {
+		addr, err := FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Listen = addr
+	}
 	cmd, logPath, err := command(binary, dir, cfg, "serve")
 	if err != nil {
 		return nil, err
@@ -75,24 +81,13 @@ func Start(ctx context.Context, binary, dir string, cfg Config, extraEnv ...stri
 	if err != nil {
 		return nil, fmt.Errorf("create daemon log: %w", err)
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		logFile.Close()
-		return nil, err
-	}
-	cmd.Stdout = logFile
-	p := &Process{cmd: cmd, logPath: logPath, exited: make(chan struct{}), log: &lineLog{w: logFile, addr: make(chan string, 1)}}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	p := &Process{URL: "http://" + cfg.Listen, Addr: cfg.Listen, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
-	copied := make(chan struct{})
 	go func() {
-		p.log.copy(stderr)
-		close(copied)
-	}()
-	go func() {
-		<-copied // Wait closes the pipe: read it all first
 		p.waitErr = cmd.Wait()
 		logFile.Close()
 		close(p.exited)
@@ -104,20 +99,19 @@ func Start(ctx context.Context, binary, dir string, cfg Config, extraEnv ...stri
 	return p, nil
 }
 
+// FreeAddr returns a local address nobody listens on now.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
 func (p *Process) waitReady(ctx context.Context, limit time.Duration) error {
 	deadline := time.NewTimer(limit)
 	defer deadline.Stop()
-	select {
-	case addr := <-p.log.addr:
-		p.URL = addr
-		p.Addr = strings.TrimPrefix(addr, "http://")
-	case <-p.exited:
-		return fmt.Errorf("storemirror serve exited at start (%v):\n%s", p.waitErr, p.tail())
-	case <-deadline.C:
-		return fmt.Errorf("storemirror serve did not listen within %v:\n%s", limit, p.tail())
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 	for {
 		if p.Ready() {
 			return nil
@@ -179,17 +173,6 @@ func (p *Process) Stop(limit time.Duration) error {
 	return nil
 }
 
-// Rusage is the exited process's resource usage (nil while it runs).
-func (p *Process) Rusage() *syscall.Rusage {
-	select {
-	case <-p.exited:
-	default:
-		return nil
-	}
-	ru, _ := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return ru
-}
-
 // Logs returns what the daemon logged so far.
 func (p *Process) Logs() ([]byte, error) { return os.ReadFile(p.logPath) }
 
@@ -216,36 +199,6 @@ func (p *Process) tail() string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
-}
-
-// lineLog copies the daemon's log to a file and notices the line that says where it listens.
-type lineLog struct {
-	mu   stdsync.Mutex
-	w    io.Writer
-	addr chan string
-	seen bool
-}
-
-func (l *lineLog) copy(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		l.mu.Lock()
-		l.w.Write(line)
-		l.w.Write([]byte("\n"))
-		l.mu.Unlock()
-		if !l.seen && bytes.Contains(line, []byte(`"storemirror listening"`)) {
-			var e struct {
-				Address string `json:"address"`
-			}
-			if json.Unmarshal(line, &e) == nil && e.Address != "" {
-				l.seen = true
-				l.addr <- e.Address
-			}
-		}
-	}
-	io.Copy(l.w, r) // a line too long for the scanner: keep the rest as is
 }
 
 // Command returns `binary args...` (resync, replay, migrate) configured with cfg written into
