@@ -7,7 +7,7 @@ SANDBOX := bin/storemirror-sandbox
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CONFIG  ?= config.example.yaml
 
-.PHONY: build run test bench lint demo check-config fuzz docs clean
+.PHONY: build run test bench bench-scale profile lint demo check-config fuzz docs clean
 
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/storemirror
@@ -26,9 +26,29 @@ RACE ?= $(shell command -v gcc >/dev/null 2>&1 && echo -race)
 test:
 	PG_FAST=1 scripts/pg run $(GO) test $(RACE) -count=1 -timeout 20m ./...
 
-# Benchmarks (durable PostgreSQL settings): webhook apply rates and the reconcile pass.
-bench:
+# Benchmarks, against durable PostgreSQL: the in-process ones (apply rates, the reconcile pass),
+# then the whole path (cmd/storemirror-bench: a load generator against `storemirror serve`,
+# beside pgbench on the same server), whose figures go into README.md. BEFORE=<commit> measures
+# the binary of that commit too, in the same run: make bench BEFORE=845bf81
+BENCH_FLAGS ?=
+BENCH_BINARIES = $(if $(BEFORE),-binary before=git:$(BEFORE) -binary after=$(BIN),-binary current=$(BIN))
+
+bench: build
 	scripts/pg run $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./...
+	$(GO) run ./cmd/storemirror-bench $(BENCH_BINARIES) -readme README.md $(BENCH_FLAGS)
+
+# Growth (not in CI; an hour or more): a 5-million-event inbox, pruning 1 million expired
+# events under ingest, full passes over catalogs of up to 1 million products. SCALE=0.01 tries
+# it in minutes.
+SCALE ?= 1
+bench-scale: build
+	$(GO) run ./cmd/storemirror-bench -binary current=$(BIN) -scale inbox,retention,catalog -scale-factor $(SCALE) $(BENCH_FLAGS)
+
+# The whole-path benchmark with profiles: the daemon's CPU and blocking profiles (a -tags pprof
+# build), pg_stat_statements and PostgreSQL's wait events of every run, into bin/profile/.
+profile:
+	$(GO) build -tags pprof -o bin/storemirror-pprof ./cmd/storemirror
+	$(GO) run ./cmd/storemirror-bench -binary current=bin/storemirror-pprof -profile bin/profile $(BENCH_FLAGS)
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
