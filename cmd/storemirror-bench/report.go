@@ -81,23 +81,24 @@ func (r report) markdown() string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nWhere the time went, over each measured window (CPU in % of one core; WAL from pg_stat_wal; commits of the run's database):\n\n")
-	b.WriteString("| run | daemon CPU | PostgreSQL CPU | generator CPU | commits per WAL flush | ms per flush | WAL per commit | full-page images | backlog at the end |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\nWhere the time went, over each measured window (CPU in % of one core; WAL from pg_stat_wal, commits of the run's database):\n\n")
+	b.WriteString("| run | daemon CPU | PostgreSQL CPU | generator CPU | deliveries per WAL flush | commits per flush | ms per flush | WAL per delivery | full-page images | backlog at the end |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Figures {
-		if f.Pgbench != nil {
-			p := f.Pgbench
-			fmt.Fprintf(&b, "| %s: pgbench | — | %.0f %% | %.0f %% | %.1f | %.2f | %s | %.0f %% | — |\n",
-				f.Key, p.CPU.Postgres, p.CPU.Generator, p.WAL.CommitsPerSync, p.WAL.SyncMS, bytesText(p.WAL.BytesPerCommit), 100*p.WAL.FPIShare)
+		if p := f.Pgbench; p != nil {
+			perSync, perDelivery := p.WAL.perDelivery(p.Summary.OK)
+			fmt.Fprintf(&b, "| %s: pgbench | — | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | — |\n", f.Key, p.CPU.Postgres,
+				p.CPU.Generator, perSync, p.WAL.CommitsPerSync, p.WAL.SyncMS, bytesText(perDelivery), 100*p.WAL.FPIShare)
 		}
 		for _, bin := range r.Binaries {
 			d := f.Runs[bin.Name]
 			if d == nil {
 				continue
 			}
-			fmt.Fprintf(&b, "| %s: %s | %.0f %% | %.0f %% | %.0f %% | %.1f | %.2f | %s | %.0f %% | %s |\n",
-				f.Key, bin.Name, d.CPU.Daemon, d.CPU.Postgres, d.CPU.Generator, d.WAL.CommitsPerSync, d.WAL.SyncMS,
-				bytesText(d.WAL.BytesPerCommit), 100*d.WAL.FPIShare, count(float64(d.Backlog)))
+			perSync, perDelivery := d.WAL.perDelivery(d.Summary.OK)
+			fmt.Fprintf(&b, "| %s: %s | %.0f %% | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | %s |\n", f.Key, bin.Name,
+				d.CPU.Daemon, d.CPU.Postgres, d.CPU.Generator, perSync, d.WAL.CommitsPerSync, d.WAL.SyncMS, bytesText(perDelivery),
+				100*d.WAL.FPIShare, count(float64(d.Backlog)))
 		}
 	}
 	fmt.Fprintf(&b, "\nHow: %s. Closed-loop runs take %v of warm-up, then %v measured; "+

@@ -37,30 +37,35 @@ func (s *server) walStats(ctx context.Context, database string) (walStats, error
 
 // walDelta is what the server did between two readings.
 type walDelta struct {
-	Seconds          float64
-	Commits          int64
-	Syncs            int64
-	CommitsPerSync   float64
-	SyncMS           float64 // mean time of one WAL flush
-	BytesPerCommit   float64
-	FPIShare         float64 // share of WAL records that were full-page images
-	RecordsPerCommit float64
+	Commits        int64
+	Syncs          int64
+	Bytes          float64
+	CommitsPerSync float64
+	SyncMS         float64 // mean time of one WAL flush
+	FPIShare       float64 // share of WAL records that were full-page images
 }
 
 func diffWAL(a, b walStats) walDelta {
-	d := walDelta{Seconds: b.At.Sub(a.At).Seconds(), Commits: b.Commits - a.Commits, Syncs: b.Syncs - a.Syncs}
+	d := walDelta{Commits: b.Commits - a.Commits, Syncs: b.Syncs - a.Syncs, Bytes: b.Bytes - a.Bytes}
 	if d.Syncs > 0 {
 		d.CommitsPerSync = float64(d.Commits) / float64(d.Syncs)
 		d.SyncMS = (b.SyncMS - a.SyncMS) / float64(d.Syncs)
-	}
-	if d.Commits > 0 {
-		d.BytesPerCommit = (b.Bytes - a.Bytes) / float64(d.Commits)
-		d.RecordsPerCommit = float64(b.Records-a.Records) / float64(d.Commits)
 	}
 	if r := b.Records - a.Records; r > 0 {
 		d.FPIShare = float64(b.FPI-a.FPI) / float64(r)
 	}
 	return d
+}
+
+// perDelivery is what one delivery (one pgbench row) cost: WAL flushes and WAL bytes.
+func (d walDelta) perDelivery(deliveries int) (perSync float64, bytes float64) {
+	if deliveries == 0 {
+		return 0, 0
+	}
+	if d.Syncs > 0 {
+		perSync = float64(deliveries) / float64(d.Syncs)
+	}
+	return perSync, d.Bytes / float64(deliveries)
 }
 
 // cpuTicks reads a process's user+system CPU time, in clock ticks (USER_HZ, 100 on Linux).
