@@ -52,6 +52,16 @@ func machine() string {
 	return fmt.Sprintf("%d × %s%s%s, %s", runtime.NumCPU(), model, mem, kernel, runtime.Version())
 }
 
+// loadAverage is the machine's 1-minute load average: whether something else ran beside the
+// benchmark (on 2 cores, anything well above 2 means the figures were taken on a busy machine).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
 // fsyncProbe measures one 8 kB write and fdatasync on the server's disk with pg_test_fsync, the
 // floor of one commit's WAL flush.
 func fsyncProbe(ctx context.Context, dir string) (string, error) {

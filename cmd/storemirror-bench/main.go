@@ -131,23 +131,28 @@ func run(ctx context.Context, args []string) error {
 	if o.scale != "" {
 		return runScale(ctx, b, bins, strings.Split(o.scale, ","), o.scaleFactor)
 	}
+	return b.figures(ctx, o, bins, fsync, "storemirror-bench "+strings.Join(args, " "))
+}
+
+// figures takes the figures o asks for, for every binary, and reports them.
+func (b *bench) figures(ctx context.Context, o options, bins []binary, fsync, command string) error {
 	figures, err := selectFigures(o.figures)
 	if err != nil {
 		return err
 	}
-	settings, err := srv.settingsReport(ctx)
+	settings, err := b.server.settingsReport(ctx)
 	if err != nil {
 		return err
 	}
 	rep := report{Date: time.Now(), Machine: machine(), Fsync: fsync, Settings: settings, Binaries: bins,
-		Command: "storemirror-bench " + strings.Join(args, " "), Warmup: o.warmup, Measure: o.measure,
-		LagRate: o.lagRate, LagFor: o.lagFor, Daemon: daemonSettings(b.daemon)}
+		Command: command, Warmup: o.warmup, Measure: o.measure, LagRate: o.lagRate, LagFor: o.lagFor,
+		Daemon: daemonSettings(b.daemon), Load: [2]string{loadAverage()}}
 	for i := range figures {
 		if err := b.take(ctx, &figures[i], bins); err != nil {
 			return fmt.Errorf("%s: %w", figures[i].Key, err)
 		}
 	}
-	rep.Figures = figures
+	rep.Figures, rep.Load[1] = figures, loadAverage()
 	text := rep.markdown()
 	fmt.Print(text)
 	if o.readme != "" {

@@ -57,12 +57,14 @@ type report struct {
 	Measure  time.Duration
 	LagRate  float64
 	LagFor   time.Duration
+	// Load is the load average when the run began and when it ended.
+	Load [2]string
 }
 
 func (r report) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "End to end, `make bench` (%s), on %s. PostgreSQL durable: %s. %s.\n\n",
-		r.Date.Format("2006-01-02"), r.Machine, r.Settings, r.Fsync)
+	fmt.Fprintf(&b, "End to end, `make bench` (%s), on %s (load average %s at the start, %s at the end). PostgreSQL durable: %s. %s.\n\n",
+		r.Date.Format("2006-01-02"), r.Machine, r.Load[0], r.Load[1], r.Settings, r.Fsync)
 	b.WriteString("| figure | goal | pgbench, same body and clients |")
 	for _, bin := range r.Binaries {
 		fmt.Fprintf(&b, " %s (%s) |", bin.Name, bin.Label)

@@ -114,55 +114,49 @@ func generator() loadgen.StickyIO {
 	return loadgen.StickyIO{Path: "/webhooks/sticky", Key: stickyKey, Base: time.Now().Add(-30 * 24 * time.Hour)}
 }
 
+// closedLoop posts next's requests from clients clients for warmup + measure and summarises
+// the measured window; it returns the run so far, every result, and when the load began.
+func (b *bench) closedLoop(ctx context.Context, p *daemon.Process, db *sqlx.DB, w *window, clients int,
+	next func(int) (loadgen.Request, error)) (*daemonRun, []loadgen.Result, time.Time, error) {
+	start := time.Now()
+	from, to := start.Add(b.warmup), start.Add(b.warmup+b.measure)
+	w.start(ctx, from, to)
+	results, err := loadgen.Run(ctx, loadgen.Options{Targets: []string{p.URL}, Concurrency: clients, Duration: b.warmup + b.measure, Next: next})
+	if err != nil {
+		return nil, nil, start, err
+	}
+	if err := w.wait(); err != nil {
+		return nil, nil, start, err
+	}
+	r := &daemonRun{Summary: loadgen.Summarize(results, from, to), CPU: w.cpu, WAL: w.wal}
+	if r.Backlog, err = pending(ctx, db); err != nil {
+		return nil, nil, start, err
+	}
+	return r, results, start, nil
+}
+
 // ingest posts events of a type storemirror does not mirror (stored, answered 2xx, then marked
-// ignored by the workers) from clients clients, for warmup + measure.
+// ignored by the workers) from clients clients.
 func ingest(clients int) scenario {
 	return func(ctx context.Context, b *bench, p *daemon.Process, db *sqlx.DB, w *window) (*daemonRun, error) {
 		gen := generator()
-		start := time.Now()
-		from, to := start.Add(b.warmup), start.Add(b.warmup+b.measure)
-		w.start(ctx, from, to)
-		results, err := loadgen.Run(ctx, loadgen.Options{
-			Targets: []string{p.URL}, Concurrency: clients, Duration: b.warmup + b.measure,
-			Next: func(i int) (loadgen.Request, error) { return gen.Unknown(fmt.Sprint("ingest-", i), i) },
+		r, _, _, err := b.closedLoop(ctx, p, db, w, clients, func(i int) (loadgen.Request, error) {
+			return gen.Unknown(fmt.Sprint("ingest-", i), i)
 		})
-		if err != nil {
-			return nil, err
-		}
-		if err := w.wait(); err != nil {
-			return nil, err
-		}
-		r := &daemonRun{Summary: loadgen.Summarize(results, from, to), CPU: w.cpu, WAL: w.wal}
-		if r.Backlog, err = pending(ctx, db); err != nil {
-			return nil, err
-		}
-		return r, nil
+		return r, err
 	}
 }
 
-// endToEnd posts 3-variant snapshots of new products from clients clients for warmup +
-// measure, then waits until every one is applied. Its rate is the deliveries answered 2xx
-// over the time from the first request to the last apply.
+// endToEnd posts 3-variant snapshots of new products from clients clients, then waits until
+// every one is applied. Its rate is the deliveries answered 2xx over the time from the first
+// request to the last apply.
 func endToEnd(clients int) scenario {
 	return func(ctx context.Context, b *bench, p *daemon.Process, db *sqlx.DB, w *window) (*daemonRun, error) {
 		gen := generator()
-		start := time.Now()
-		from, to := start.Add(b.warmup), start.Add(b.warmup+b.measure)
-		w.start(ctx, from, to)
-		results, err := loadgen.Run(ctx, loadgen.Options{
-			Targets: []string{p.URL}, Concurrency: clients, Duration: b.warmup + b.measure,
-			Next: func(i int) (loadgen.Request, error) {
-				return gen.Snapshot(fmt.Sprint("e2e-", i), i, i+1, fmt.Sprintf("%d.00", i%1000+1), 3)
-			},
+		r, results, start, err := b.closedLoop(ctx, p, db, w, clients, func(i int) (loadgen.Request, error) {
+			return gen.Snapshot(fmt.Sprint("e2e-", i), i, i+1, fmt.Sprintf("%d.00", i%1000+1), 3)
 		})
 		if err != nil {
-			return nil, err
-		}
-		if err := w.wait(); err != nil {
-			return nil, err
-		}
-		r := &daemonRun{Summary: loadgen.Summarize(results, from, to), CPU: w.cpu, WAL: w.wal}
-		if r.Backlog, err = pending(ctx, db); err != nil {
 			return nil, err
 		}
 		if err := waitDrained(ctx, db, 10*time.Minute); err != nil {

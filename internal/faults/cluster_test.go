@@ -185,6 +185,13 @@ func checkPasses(t *testing.T, db *store.DB, procs []*daemon.Process, fake *fake
 	if served := fake.pages.Load(); served < pages || served > pages+int64(interrupted) {
 		t.Errorf("the provider served %d pages; the runs record %d (%d interrupted)", served, pages, interrupted)
 	}
+	checkPassLogs(t, runs, procs)
+}
+
+// checkPassLogs checks that each run was started by exactly one daemon, and that some daemon
+// skipped a pass another was running.
+func checkPassLogs(t *testing.T, runs []run, procs []*daemon.Process) {
+	t.Helper()
 	ran := map[int64]int{}
 	skipped := 0
 	for i, p := range procs {

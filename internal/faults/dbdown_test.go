@@ -1,7 +1,6 @@
 package faults_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -21,17 +20,9 @@ func TestDatabaseStoppedUnderLoad(t *testing.T) {
 	p := newPlan("down-", func(i int) int { return i%products + 1 })
 	d := mustStart(t, stickyConfig(srv.URL, ""))
 
-	ctx, stopLoad := context.WithCancel(context.Background())
-	loaded := make(chan []loadgen.Result, 1)
-	go func() {
-		results, err := loadgen.Run(ctx, loadgen.Options{
-			Targets: []string{d.URL}, Concurrency: 8, Next: p.next, PauseAfterFailure: 100 * time.Millisecond,
-		})
-		if err != nil {
-			t.Error(err)
-		}
-		loaded <- results
-	}()
+	stopLoad := background(t, loadgen.Options{
+		Targets: []string{d.URL}, Concurrency: 8, Next: p.next, PauseAfterFailure: 100 * time.Millisecond,
+	})
 	time.Sleep(2 * time.Second)
 	srv.Stop(t)
 	stopped := time.Now()
@@ -42,8 +33,7 @@ func TestDatabaseStoppedUnderLoad(t *testing.T) {
 	srv.Start(t)
 	back := time.Now()
 	time.Sleep(6 * time.Second)
-	stopLoad()
-	results := <-loaded
+	results := stopLoad()
 
 	if readyDuring {
 		t.Error("/readyz answered 200 with the database stopped")

@@ -1,7 +1,6 @@
 package faults_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -21,17 +20,9 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	target := "http://" + cfg.Listen
 	p := newPlan("kill-", func(i int) int { return i%products + 1 })
 
-	ctx, stopLoad := context.WithCancel(context.Background())
-	loaded := make(chan []loadgen.Result, 1)
-	go func() {
-		results, err := loadgen.Run(ctx, loadgen.Options{
-			Targets: []string{target}, Concurrency: 8, Next: p.next, PauseAfterFailure: 100 * time.Millisecond,
-		})
-		if err != nil {
-			t.Error(err)
-		}
-		loaded <- results
-	}()
+	stopLoad := background(t, loadgen.Options{
+		Targets: []string{target}, Concurrency: 8, Next: p.next, PauseAfterFailure: 100 * time.Millisecond,
+	})
 	// How long each daemon lives before its SIGKILL: fixed, so the test is the same every run.
 	type span struct{ up, killed time.Time }
 	var lives []span
@@ -44,8 +35,7 @@ func TestSIGKILLUnderLoad(t *testing.T) {
 	}
 	last := mustStart(t, cfg)
 	time.Sleep(500 * time.Millisecond)
-	stopLoad()
-	results := <-loaded
+	results := stopLoad()
 
 	for i, l := range lives {
 		s := loadgen.Summarize(results, l.up, l.killed)

@@ -151,6 +151,23 @@ func (p *plan) next(i int) (loadgen.Request, error) {
 	return p.gen.Snapshot(fmt.Sprint(p.prefix, i), i, product, fmt.Sprintf("%d.00", i+1), 3)
 }
 
+// background runs load o until the returned function is called, which returns its results.
+func background(t *testing.T, o loadgen.Options) (stop func() []loadgen.Result) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan []loadgen.Result, 1)
+	go func() {
+		results, err := loadgen.Run(ctx, o)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- results
+	}()
+	return func() []loadgen.Result {
+		cancel()
+		return <-done
+	}
+}
+
 // ledger is what the provider knows: every delivery it made, and which were answered 2xx.
 type ledger struct {
 	seqs map[int]string // every delivery made, by sequence number → delivery id
