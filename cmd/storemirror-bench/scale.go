@@ -296,10 +296,11 @@ func (b *bench) scaleRetention(ctx context.Context, bin binary, expired int, out
 	if done.Before(before.Add(b.warmup + b.measure)) {
 		note = " (the prune ended inside the window: make it longer, or prune more)"
 	}
-	fmt.Fprintf(out, "| retention: ingest, 16 clients (goal: p99 at most 2× idle) | idle | pruning %s expired events | ratio |\n|---|---|---|---|\n", count(float64(expired)))
+	fmt.Fprintf(out, "| retention: ingest, 16 clients (goal: p99 at most 2× idle) | idle | while pruning | ratio |\n|---|---|---|---|\n")
 	fmt.Fprintf(out, "| p99 | %s | %s | %.2f× |\n| rate | %s/s | %s/s | %.2f× |\n\n", ms(idle.P99), ms(pruning.P99), float64(pruning.P99)/float64(idle.P99),
 		count(idle.Rate), count(pruning.Rate), pruning.Rate/idle.Rate)
-	fmt.Fprintf(out, "The daemon pruned %s events in %v%s.\n\n", count(float64(pruned)), done.Sub(before).Round(time.Second), note)
+	fmt.Fprintf(out, "The daemon pruned %s expired events (the %s filled, and those of the idle run) in %v%s.\n\n",
+		count(float64(pruned)), count(float64(expired)), done.Sub(before).Round(time.Second), note)
 	return nil
 }
 
