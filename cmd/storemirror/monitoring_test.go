@@ -2,13 +2,22 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/promql/parser"
+	svix "github.com/svix/svix-webhooks/go"
 	"gopkg.in/yaml.v3"
 )
 
@@ -16,6 +25,7 @@ import (
 var (
 	alertRulesFile = filepath.Join("..", "..", "deploy", "prometheus", "alerts.yml")
 	alertTestFiles = []string{"alerts_test.yml", "alerts_weekly_test.yml"} // beside alertRulesFile
+	dashboardFile  = filepath.Join("..", "..", "deploy", "grafana", "storemirror.json")
 	runbookFile    = filepath.Join("..", "..", "docs", "runbook.md")
 )
 
@@ -137,4 +147,174 @@ func githubAnchor(heading string) string {
 		}
 	}
 	return b.String()
+}
+
+// dashboard is the part of a Grafana dashboard's JSON model the tests read.
+type dashboard struct {
+	Panels []struct {
+		ID      int    `json:"id"`
+		Type    string `json:"type"`
+		Title   string `json:"title"`
+		Targets []struct {
+			RefID string `json:"refId"`
+			Expr  string `json:"expr"`
+		} `json:"targets"`
+	} `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name  string `json:"name"`
+			Type  string `json:"type"`
+			Query any    `json:"query"` // a string, or {"query": "..."}
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+// grafanaVariable matches a dashboard variable in a query: $name or ${name}.
+var grafanaVariable = regexp.MustCompile(`\$\{?(\w+)\}?`)
+
+// dashboardExprs returns every PromQL expression of the dashboard (its panels' queries and its
+// variables' label_values selectors), with Grafana's variables replaced by values PromQL parses.
+func dashboardExprs(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(dashboardFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("%s: %v", dashboardFile, err)
+	}
+	substitute := func(expr string) string {
+		return grafanaVariable.ReplaceAllStringFunc(expr, func(v string) string {
+			switch strings.Trim(v, "${}") {
+			case "__rate_interval", "__interval", "__range":
+				return "5m"
+			}
+			return "x" // every variable stands inside a label value
+		})
+	}
+	exprs := map[string]string{}
+	ids := map[int]bool{}
+	for _, p := range d.Panels {
+		if ids[p.ID] {
+			t.Errorf("%s: two panels with id %d", dashboardFile, p.ID)
+		}
+		ids[p.ID] = true
+		if p.Type != "row" && len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, target := range p.Targets {
+			exprs["panel "+p.Title+" "+target.RefID] = substitute(target.Expr)
+		}
+	}
+	labelValues := regexp.MustCompile(`^label_values\((.+),\s*\w+\)$`)
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		q, _ := v.Query.(string)
+		if m, ok := v.Query.(map[string]any); ok {
+			q, _ = m["query"].(string)
+		}
+		sel := labelValues.FindStringSubmatch(q)
+		if sel == nil {
+			t.Errorf("variable %s: query %q, want label_values(SELECTOR, LABEL)", v.Name, q)
+			continue
+		}
+		exprs["variable "+v.Name] = substitute(sel[1])
+	}
+	return exprs
+}
+
+// metricNames returns the metric name of every selector in each expression.
+func metricNames(t *testing.T, exprs map[string]string) map[string][]string {
+	t.Helper()
+	p := parser.NewParser(parser.Options{})
+	names := map[string][]string{} // name → where it is used
+	for where, expr := range exprs {
+		e, err := p.ParseExpr(expr)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", where, err, expr)
+			continue
+		}
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				name := vs.Name
+				for _, m := range vs.LabelMatchers {
+					if m.Name == model.MetricNameLabel {
+						name = m.Value
+					}
+				}
+				names[name] = append(names[name], where)
+			}
+			return nil
+		})
+	}
+	return names
+}
+
+// TestMonitoringOnLiveMetrics scrapes the /metrics of the real daemon: promtool finds nothing to
+// lint in it, and every metric that the alert rules and the dashboard name is one it exports.
+func TestMonitoringOnLiveMetrics(t *testing.T) {
+	d := startDaemon(t, e2eToken)
+
+	// One stored and applied delivery, so that the series labelled by a request's outcome exist;
+	// the daemon's start-up pass does the same for the reconciler's.
+	body := `{"orderId":100200,"status":"succeeded","totalCards":1,"createdOn":"2026-04-01T08:00:00+00:00","requestId":"r-2"}`
+	wh, _ := svix.NewWebhook(e2eSecret)
+	now := time.Now()
+	sig, _ := wh.Sign("msg_metrics", now, []byte(body))
+	h := http.Header{"Svix-Id": {"msg_metrics"}, "Svix-Timestamp": {strconv.FormatInt(now.Unix(), 10)}, "Svix-Signature": {sig}}
+	if status, resp := d.do(t, http.MethodPost, "/webhooks/bamboo", h, body); status != http.StatusOK {
+		t.Fatalf("signed webhook: %d %s", status, resp)
+	}
+	var scrape string
+	eventually(t, "the delivery applied and the start-up pass done", func() bool {
+		_, scrape = d.do(t, http.MethodGet, "/metrics", nil, "")
+		return strings.Contains(scrape, `storemirror_inbox_events_total{source="bamboo",status="applied"} 1`) &&
+			strings.Contains(scrape, "storemirror_reconcile_runs_total{")
+	})
+
+	if out, err := promtool(t, ".", []byte(scrape), "check", "metrics"); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+
+	text := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := text.TextToMetricFamilies(strings.NewReader(scrape))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	exported := map[string]bool{
+		"up": true, // Prometheus writes it for every target it scrapes
+	}
+	for name, f := range families {
+		exported[name] = true
+		switch f.GetType().String() {
+		case "HISTOGRAM":
+			exported[name+"_bucket"], exported[name+"_sum"], exported[name+"_count"] = true, true, true
+		case "SUMMARY":
+			exported[name+"_sum"], exported[name+"_count"] = true, true
+		}
+	}
+
+	exprs := dashboardExprs(t)
+	for _, g := range readRules(t).Groups {
+		for _, r := range g.Rules {
+			exprs["rule "+r.Alert+r.Record] = r.Expr
+			if r.Record != "" {
+				exported[r.Record] = true // Prometheus records it from the daemon's metrics
+			}
+		}
+	}
+	names := metricNames(t, exprs)
+	for name, where := range names {
+		if !exported[name] {
+			slices.Sort(where)
+			where = slices.Compact(where)
+			t.Errorf("%s is not a metric the daemon exports; used in %s", name, strings.Join(where, ", "))
+		}
+	}
+	if len(names) < 10 {
+		t.Errorf("only %d metric names found in the rules and the dashboard: %v", len(names), names)
+	}
 }
