@@ -23,9 +23,7 @@ func main() {
 	defer stop()
 	m := NewMain()
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, errReported) {
-			fmt.Fprintln(m.Stderr, "storemirror:", err)
-		}
+		m.reportFailure(err)
 		os.Exit(1)
 	}
 }
@@ -140,15 +138,12 @@ func (m *Main) checkConfig(path string) error {
 	return nil
 }
 
-// newLogger returns the configured logger: JSON (or text) on stderr, snake_case fields.
+// newLogger returns the configured logger: JSON (or text) on stderr, snake_case fields, each
+// line marked with its priority when stderr is the journal.
 func (m *Main) newLogger(cfg LogConfig) *logrus.Entry {
 	log := logrus.New()
 	log.SetOutput(m.Stderr)
-	if cfg.Format == "text" {
-		log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
-	} else {
-		log.SetFormatter(&logrus.JSONFormatter{})
-	}
+	log.SetFormatter(newLogFormatter(cfg.Format, isJournal(m.Stderr)))
 	level, err := logrus.ParseLevel(cfg.Level)
 	if err != nil {
 		level = logrus.InfoLevel
