@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/storemirror/storemirror/cmd/internal/kinds"
 	"github.com/storemirror/storemirror/provider"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/storemirror/storemirror/cmd/internal/kinds"
 	"github.com/storemirror/storemirror/provider"
