@@ -137,7 +137,7 @@ func (c *Client) get(ctx context.Context, rawURL, path string, v any) (time.Dura
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return retryAfter(resp), &StatusError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
+		return retryAfter(resp.Header, time.Now()), &StatusError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
 	}
 	// Decoded from the stream: a page is never held twice in memory.
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
@@ -165,10 +165,21 @@ func (c *Client) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return max(d, min(retryAfter, c.o.MaxBackoff))
 }
 
-// retryAfter reads a Retry-After of seconds (0 when absent).
-func retryAfter(resp *http.Response) time.Duration {
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
+// retryAfter reads Retry-After in either of its forms (RFC 9110 §10.2.3): delay-seconds, or
+// an HTTP-date. A date is measured against the answer's own Date header when it has one, so a
+// provider whose clock is off does not stretch or cut the wait; else against now. 0 when the
+// header is absent, unreadable or in the past.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if s, err := strconv.Atoi(v); err == nil {
+		return time.Duration(min(max(s, 0), 1<<30)) * time.Second // bounded: no overflow
 	}
-	return 0
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	if date, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = date
+	}
+	return max(at.Sub(now), 0)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,5 +117,47 @@ func TestClientRateLimit(t *testing.T) {
 	}
 	if d := time.Since(start); d < 190*time.Millisecond {
 		t.Errorf("5 requests at 20/s took %v, want at least 200ms", d)
+	}
+}
+
+// A 429 whose Retry-After is an HTTP-date is retried no sooner than that date (read against
+// the answer's Date), although the client's own backoff is a millisecond.
+func TestClientHonoursRetryAfterDate(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, time.Now())
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			now := time.Now().UTC().Truncate(time.Second)
+			w.Header().Set("Date", now.Format(http.TimeFormat))
+			w.Header().Set("Retry-After", now.Add(time.Second).Format(http.TimeFormat))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	client, err := providerapi.NewClient(providerapi.Options{
+		Source: "shop", BaseURL: srv.URL, RequestsPerSecond: 1000, Retries: 1,
+		Backoff: time.Millisecond, MaxBackoff: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{}
+	if err := client.GetJSON(context.Background(), "/x", nil, &v); err != nil {
+		t.Fatalf("GetJSON: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 {
+		t.Fatalf("%d requests, want 2", len(seen))
+	}
+	if got := seen[1].Sub(seen[0]); got < 900*time.Millisecond {
+		t.Errorf("retried after %v, want at least the 1s that Retry-After asked for", got)
 	}
 }
