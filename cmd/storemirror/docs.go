@@ -25,7 +25,7 @@ func docsFlags(fs *flag.FlagSet) *string {
 func (m *Main) docs(ctx context.Context, path, format string) error {
 	write, ok := docsFormats[format]
 	if !ok {
-		return fmt.Errorf("docs: --format must be markdown or dbt, not %q", format)
+		return usagef("docs: --format must be markdown or dbt, not %q", format)
 	}
 	db, err := m.openDatabase(ctx, path)
 	if err != nil {

@@ -11,9 +11,9 @@ import (
 // grantReader runs `grant-reader [--config FILE] ROLE`: it lets an existing PostgreSQL role read
 // the mirror (and what later migrations add to it), and nothing of sync.
 func (m *Main) grantReader(ctx context.Context, fs *flag.FlagSet, args []string, configPath *string) error {
-	role, err := parseOperand(fs, args, "ROLE")
+	role, err := m.parseOperand(fs, args, "ROLE")
 	if err != nil {
-		return err
+		return helpIsNoError(err)
 	}
 	db, err := m.openDatabase(ctx, *configPath)
 	if err != nil {
@@ -35,19 +35,19 @@ func (m *Main) grantReader(ctx context.Context, fs *flag.FlagSet, args []string,
 
 // parseOperand parses flags around the command's one operand (before it, after it, or both) and
 // returns the operand.
-func parseOperand(fs *flag.FlagSet, args []string, name string) (string, error) {
-	if err := fs.Parse(args); err != nil {
-		return "", errReported // the flag package printed why
+func (m *Main) parseOperand(fs *flag.FlagSet, args []string, name string) (string, error) {
+	if err := m.parseFlags(fs, args); err != nil {
+		return "", err
 	}
 	if fs.NArg() == 0 {
-		return "", fmt.Errorf("%s: %s is required", fs.Name(), name)
+		return "", usagef("%s: %s is required", fs.Name(), name)
 	}
 	operand := fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return "", errReported
+	if err := m.parseFlags(fs, fs.Args()[1:]); err != nil {
+		return "", err
 	}
 	if fs.NArg() > 0 {
-		return "", fmt.Errorf("%s: unexpected arguments %v", fs.Name(), fs.Args())
+		return "", usagef("%s: unexpected arguments %v", fs.Name(), fs.Args())
 	}
 	return operand, nil
 }

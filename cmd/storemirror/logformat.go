@@ -127,10 +127,13 @@ func markLines(b []byte, pri journal.Priority) []byte {
 // reportFailure prints why the command failed (unless it already did), marked as an error when
 // stderr is the journal, so that `journalctl -p err` says why the daemon stopped.
 func (m *Main) reportFailure(err error) {
-	if errors.Is(err, errReported) {
+	if errors.Is(err, errReported) || errors.Is(err, errUsagePrinted) {
 		return
 	}
 	msg := []byte(fmt.Sprintf("storemirror: %v\n", err))
+	if u, ok := errors.AsType[*usageError](err); ok && u.synopsis != "" {
+		msg = fmt.Appendf(msg, "%s\n", u.synopsis)
+	}
 	if isJournal(m.Stderr) {
 		msg = markLines(msg, journal.PriErr)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -28,14 +27,14 @@ func replayFlags(fs *flag.FlagSet) replayOptions {
 // order, without calling any provider (after a decoder fix, or to rebuild the mirror).
 func (m *Main) replay(ctx context.Context, path string, o replayOptions) error {
 	if *o.source == "" {
-		return errors.New("replay: --source is required")
+		return usagef("replay: --source is required")
 	}
 	if *o.status != "failed" && *o.status != "all" {
-		return errors.New("replay: --status must be failed or all")
+		return usagef("replay: --status must be failed or all, not %q", *o.status)
 	}
 	since, err := parseSince(*o.since, time.Now())
 	if err != nil {
-		return fmt.Errorf("replay: --since: %w", err)
+		return usagef("replay: --since: %v", err)
 	}
 	cfg, _, db, srcs, err := m.open(ctx, path, nil)
 	if err != nil {

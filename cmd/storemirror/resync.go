@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,7 +36,10 @@ func resyncFlags(fs *flag.FlagSet) resyncOptions {
 // a terminal and a summary at the end. It fails if any pass failed.
 func (m *Main) resync(ctx context.Context, path string, o resyncOptions) error {
 	if *o.source == "" {
-		return errors.New("resync: --source is required")
+		return usagef("resync: --source is required")
+	}
+	if *o.mode != mirrorsync.ModeFull && *o.mode != mirrorsync.ModeIncremental {
+		return usagef("resync: --mode must be full or incremental, not %q", *o.mode)
 	}
 	cfg, log, db, srcs, err := m.open(ctx, path, &LogConfig{Level: "warn", Format: "text"}) // keep the display readable
 	if err != nil {
