@@ -9,6 +9,9 @@ import (
 type Problem struct {
 	Path string // "sources[1].secrets[0]"; relative to the source when a Kind reports it
 	Msg  string
+	// Line is the line of the configuration file the problem is at (0: unknown). The loader
+	// sets it from Path; a Kind leaves it alone.
+	Line int
 }
 
 func (p Problem) String() string {
@@ -31,7 +34,7 @@ func (ps Problems) Error() string {
 
 // Add appends the problem at path.
 func (ps *Problems) Add(path, format string, args ...any) {
-	*ps = append(*ps, Problem{path, fmt.Sprintf(format, args...)})
+	*ps = append(*ps, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Err returns ps as an error, or nil when there is no problem.

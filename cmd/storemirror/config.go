@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -99,11 +101,12 @@ func (s SourceConfig) Enabled() bool { return s.API != nil && s.API.BaseURL != "
 // Duration is a time.Duration written in Go syntax (5m, 720h).
 type Duration time.Duration
 
-// UnmarshalYAML implements yaml.Unmarshaler.
+// UnmarshalYAML implements yaml.Unmarshaler. Its error is a *yaml.TypeError, which lets the
+// decoder go on to the other values (any other error stops it).
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("not a duration (use Go syntax: 30s, 5m, 720h): %q", n.Value)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: not a duration (use Go syntax: 30s, 5m, 720h): %q", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
 	return nil
@@ -145,99 +148,57 @@ type Problem = provider.Problem
 type Problems = provider.Problems
 
 // LoadConfig reads the configuration at path: defaults, then the file with ${VAR} expanded from
-// the environment, decoded strictly (unknown keys are problems), then validated.
+// the environment, decoded strictly (unknown keys are problems), then validated. Its problems
+// come as a *ConfigError, every one of them, each with its YAML path and line.
 func LoadConfig(path string, env func(string) (string, bool)) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
-	return ParseConfig(b, env)
+	cfg, err := ParseConfig(b, env)
+	if problems, ok := errors.AsType[Problems](err); ok {
+		return cfg, &ConfigError{File: path, Problems: problems}
+	}
+	return cfg, err
 }
 
-// ParseConfig is LoadConfig for a configuration already read.
+// ParseConfig is LoadConfig for a configuration already read; its problems are Problems.
 func ParseConfig(b []byte, env func(string) (string, bool)) (Config, error) {
 	cfg := DefaultConfig()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return cfg, Problems{{Msg: "not valid YAML: " + err.Error()}}
+		return cfg, Problems{syntaxProblem(err)}
 	}
 	if len(doc.Content) == 0 {
 		return cfg, Problems{{Msg: "the configuration is empty"}}
 	}
 	root := doc.Content[0]
-	unset := map[string]bool{}
-	expandNode(root, env, unset)
-	problems := unknownKeys(root, reflect.TypeOf(cfg), "")
-	if len(problems) > 0 {
-		return cfg, problems
-	}
-	if err := root.Decode(&cfg); err != nil {
-		return cfg, Problems{{Msg: decodeMessage(err)}}
+	f := newConfigFile(env)
+	f.expand(root, "")
+	f.check(root, reflect.TypeOf(cfg), "")
+	// Decode what can be: a value with a problem keeps its default, and the rest is validated.
+	if err := root.Decode(&cfg); err != nil && len(f.problems) == 0 {
+		f.add("", 0, "%v", err) // check should have found it first
 	}
 	for i := range cfg.Sources {
 		defaultSource(&cfg.Sources[i])
 	}
-	if problems := cfg.Validate(unset); len(problems) > 0 {
-		return cfg, problems
+	for _, p := range cfg.Validate(f.hint) {
+		if !f.faulted(p.Path) {
+			f.problems = append(f.problems, p)
+		}
 	}
-	return cfg, nil
+	f.locate(f.problems)
+	slices.SortStableFunc(f.problems, func(a, b Problem) int { return cmp.Compare(lineOrLast(a), lineOrLast(b)) })
+	return cfg, f.problems.Err()
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandNode replaces ${VAR} in every scalar value (never in keys) and notes the variables
-// that were not set, so that a problem can say which one to set.
-func expandNode(n *yaml.Node, env func(string) (string, bool), unset map[string]bool) {
-	switch n.Kind {
-	case yaml.ScalarNode:
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
-			v, ok := env(name)
-			if !ok || v == "" {
-				unset[name] = true
-			}
-			return v
-		})
-	case yaml.MappingNode:
-		for i := 1; i < len(n.Content); i += 2 {
-			expandNode(n.Content[i], env, unset)
-		}
-	default:
-		for _, c := range n.Content {
-			expandNode(c, env, unset)
-		}
+// lineOrLast orders problems by line, those without one (a missing section) last.
+func lineOrLast(p Problem) int {
+	if p.Line == 0 {
+		return math.MaxInt
 	}
-}
-
-// unknownKeys reports mapping keys that name no field of t, with their YAML paths.
-func unknownKeys(n *yaml.Node, t reflect.Type, path string) Problems {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	var out Problems
-	switch {
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
-		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
-				fields[name] = t.Field(i).Type
-			}
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			ft, ok := fields[key]
-			if !ok {
-				out.Add(join(path, key), "unknown key")
-				continue
-			}
-			out = append(out, unknownKeys(n.Content[i+1], ft, join(path, key))...)
-		}
-	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
-		for i, c := range n.Content {
-			out = append(out, unknownKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-	}
-	return out
+	return p.Line
 }
 
 func join(path, key string) string {
@@ -247,23 +208,18 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// decodeMessage shortens yaml.v3's type errors ("line 3: cannot unmarshal !!str `x` into int").
-func decodeMessage(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return strings.Join(te.Errors, "; ")
-	}
-	return err.Error()
-}
-
 var sourceName = regexp.MustCompile(`^[a-z0-9-]+$`)
 
-// Validate returns every problem in cfg, each with its YAML path. unset names the environment
-// variables the file referred to that were not set.
-func (cfg Config) Validate(unset map[string]bool) Problems {
-	v := &validator{unset: unset}
+// Validate returns every problem in cfg, each with its YAML path. hint, when not nil, names
+// the unset environment variables the values at paths refer to, for a problem to say which
+// variable to set.
+func (cfg Config) Validate(hint func(paths ...string) string) Problems {
+	if hint == nil {
+		hint = func(...string) string { return "" }
+	}
+	v := &validator{hint: hint}
 	if cfg.Database.URL == "" {
-		v.add("database.url", "required%s", v.hint())
+		v.add("database.url", "required%s", v.hint("database.url"))
 	} else if u, err := url.Parse(cfg.Database.URL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		v.add("database.url", "must be a postgres:// URL")
 	}
@@ -317,7 +273,7 @@ func (cfg Config) Validate(unset map[string]bool) Problems {
 
 type validator struct {
 	problems Problems
-	unset    map[string]bool
+	hint     func(paths ...string) string
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -327,19 +283,6 @@ func (v *validator) add(path, format string, args ...any) {
 // faulted reports whether a problem was found at path already.
 func (v *validator) faulted(path string) bool {
 	return slices.ContainsFunc(v.problems, func(p Problem) bool { return p.Path == path })
-}
-
-// hint names the unset environment variables, when some were referred to.
-func (v *validator) hint() string {
-	if len(v.unset) == 0 {
-		return ""
-	}
-	var names []string
-	for n := range v.unset {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return fmt.Sprintf(" (unset environment variables: %s)", strings.Join(names, ", "))
 }
 
 func (v *validator) source(p string, s SourceConfig) {
@@ -355,7 +298,8 @@ func (v *validator) source(p string, s SourceConfig) {
 	}
 	for j, secret := range s.Secrets {
 		if secret == "" {
-			v.add(fmt.Sprintf("%s.secrets[%d]", p, j), "empty%s", v.hint())
+			path := fmt.Sprintf("%s.secrets[%d]", p, j)
+			v.add(path, "empty%s", v.hint(path))
 		}
 	}
 	if len(s.StoreIDs) > 0 && !kind.StoreIDs {
@@ -410,7 +354,7 @@ func (v *validator) api(p string, s SourceConfig, kind provider.Kind, known bool
 	}
 	if kind.API != nil {
 		for _, pr := range kind.API.Auth.Check(s.Kind, s.options().API.Client) {
-			v.add(join(p, pr.Path), "%s%s", pr.Msg, v.hint()) // each is a missing credential
+			v.add(join(p, pr.Path), "%s%s", pr.Msg, v.hint(join(p, pr.Path))) // each is a missing credential
 		}
 	}
 	if a.RequestsPerSecond <= 0 {

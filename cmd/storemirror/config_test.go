@@ -2,8 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,26 +105,34 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestConfigProblems(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, yaml string
 		env        map[string]string
-		want       []string
+		want       []string // every problem, in order, as LINE: PATH: MESSAGE
 	}{
 		{"no secrets", `
 database: {url: "postgres://x/y"}
 sources:
   - {name: a, kind: bamboo, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}
   - {name: b, kind: canonical, secrets: []}`, nil,
-			[]string{"sources[1].secrets: at least one secret is required"}},
+			[]string{"5: sources[1].secrets: at least one secret is required"}},
 		{"unset secret variable", `
 database: {url: "postgres://x/y"}
 sources: [{name: a, kind: backinstock, secrets: ["${BIS_KEY}"]}]`, nil,
-			[]string{"sources[0].secrets[0]: empty (unset environment variables: BIS_KEY)"}},
-		{"unknown keys, with their paths", `
+			[]string{"3: sources[0].secrets[0]: empty (unset environment variables: BIS_KEY)"}},
+		{"unknown keys do not hide the other problems", `
 database: {url: "postgres://x/y", auto_migrat: true}
+log: {level: loud}
 sources: [{name: a, kind: canonical, secrets: [s], api: {base_url: "", tokn: x}}]
 extra: 1`, nil,
-			[]string{"database.auto_migrat: unknown key", "sources[0].api.tokn: unknown key", "extra: unknown key"}},
+			[]string{
+				"2: database.auto_migrat: unknown key",
+				"3: log.level: must be debug, info, warn or error",
+				"4: sources[0].api.tokn: unknown key",
+				"4: sources[0].api: the canonical kind has no API to pull",
+				"5: extra: unknown key",
+			}},
 		{"bad values", `
 database: {url: "mysql://x/y"}
 http: {listen: "8080", max_body_bytes: 0}
@@ -133,50 +144,96 @@ sources:
   - {name: s, kind: stickyio, secrets: [tooshort]}
   - {name: s, kind: bamboo, secrets: ["whsec_!!"], store_ids: [x]}`, nil,
 			[]string{
-				"database.url: must be a postgres:// URL",
-				"http.listen: must be host:port (127.0.0.1:8080)",
-				"http.max_body_bytes: must be positive",
-				"admin.token: must be at least 16 characters (or empty to disable the admin API)",
-				"log.level: must be debug, info, warn or error",
-				"log.format: must be json or text",
-				"inbox.workers: must be at least 1",
-				"inbox.max_attempts: must be at least 1",
-				"sources[0].name: must match [a-z0-9-]+ (it appears in URLs and in every mirror row)",
-				"sources[0].kind: must be one of bamboo, stickyio, barecommerce, canonical, backinstock",
-				"sources[1].secrets[0]: a sticky.io key phrase is exactly 32 characters (this one has 8)",
-				"sources[2].name: \"s\" is already the name of sources[1]",
-				"sources[2].secrets[0]: a Svix secret is whsec_ followed by base64",
-				"sources[2].store_ids: only the canonical kind resolves stores",
+				"2: database.url: must be a postgres:// URL",
+				"3: http.listen: must be host:port (127.0.0.1:8080)",
+				"3: http.max_body_bytes: must be positive",
+				"4: log.level: must be debug, info, warn or error",
+				"4: log.format: must be json or text",
+				"5: admin.token: must be at least 16 characters (or empty to disable the admin API)",
+				"6: inbox.workers: must be at least 1",
+				"6: inbox.max_attempts: must be at least 1",
+				"8: sources[0].name: must match [a-z0-9-]+ (it appears in URLs and in every mirror row)",
+				"8: sources[0].kind: must be one of bamboo, stickyio, barecommerce, canonical, backinstock",
+				"9: sources[1].secrets[0]: a sticky.io key phrase is exactly 32 characters (this one has 8)",
+				"10: sources[2].name: \"s\" is already the name of sources[1]",
+				"10: sources[2].store_ids: only the canonical kind resolves stores",
+				"10: sources[2].secrets[0]: a Svix secret is whsec_ followed by base64",
 			}},
 		{"api needs credentials", `
 database: {url: "postgres://x/y"}
 sources:
   - {name: a, kind: bamboo, secrets: [k], api: {base_url: "https://api.example", username: "${ID}"}, reconcile: {schedule: "every day"}}
-  - {name: b, kind: barecommerce, secrets: [k], api: {base_url: "ftp://x"}}`, nil,
+  - name: b
+    kind: barecommerce
+    secrets: [k]
+    api:
+      base_url: "ftp://x"`, nil,
 			[]string{
-				"sources[0].api: bamboo uses HTTP Basic: username and password are required (unset environment variables: ID)",
-				"sources[0].reconcile.schedule: not a cron schedule",
-				"sources[1].api.base_url: must be an http(s) URL",
-				"sources[1].api.token: a bearer token is required",
-				"sources[1].api.store_id: the store to pull is required",
+				"4: sources[0].api: bamboo uses HTTP Basic: username and password are required (unset environment variables: ID)",
+				"4: sources[0].reconcile.schedule: not a cron schedule: expected exactly 5 fields, found 2: [every day]",
+				"8: sources[1].api.token: a bearer token is required (unset environment variables: ID)",
+				"8: sources[1].api.store_id: the store to pull is required (every barecommerce resource is store-scoped)",
+				"9: sources[1].api.base_url: must be an http(s) URL",
 			}},
-		{"a duration in the wrong syntax", `
-database: {url: "postgres://x/y"}
+		{"values of the wrong type, each at its path, and the rest still checked", `
+database:
+  url: "postgres://x/y"
+  max_conns: lots
+  auto_migrate: sometimes
 shutdown_timeout: 15
+inbox:
+  retention: forever
+  workers: 0
+sources:
+  - name: a
+    kind: canonical
+    secrets: s
+    api: {requests_per_second: fast, base_url: "https://x", token: t}
+    reconcile: {overlap: "${OVERLAP}"}
+  - "b"`, nil,
+			[]string{
+				`4: database.max_conns: must be a whole number, not "lots"`,
+				`5: database.auto_migrate: must be true or false, not "sometimes"`,
+				`6: shutdown_timeout: must be a duration in Go syntax (30s, 5m, 720h), not "15"`,
+				`8: inbox.retention: must be a duration in Go syntax (30s, 5m, 720h), not "forever"`,
+				`9: inbox.workers: must be at least 1`,
+				`13: sources[0].secrets: must be a list`,
+				`14: sources[0].api.requests_per_second: must be a number, not "fast"`,
+				`14: sources[0].api: the canonical kind has no API to pull`,
+				`15: sources[0].reconcile.overlap: must be a duration in Go syntax (30s, 5m, 720h), not "${OVERLAP}"`,
+				`16: sources[1]: must be a mapping of keys to values`,
+			}},
+		{"a value is quoted as written, not as its variable's value", `
+database: {url: "postgres://x/y", max_conns: "${CONNS}"}
+sources: [{name: a, kind: canonical, secrets: [s]}]`, map[string]string{"CONNS": "not-a-number-but-a-secret"},
+			[]string{`2: database.max_conns: must be a whole number, not "${CONNS}"`}},
+		{"a key given twice", `
+database: {url: "postgres://x/y"}
+sources: [{name: a, kind: canonical, secrets: [s]}]
+database: {url: "postgres://x/z"}`, nil,
+			[]string{"4: database: given twice (first at line 2)"}},
+		{"a section that is not a mapping", `
+database: postgres://x/y
 sources: [{name: a, kind: canonical, secrets: [s]}]`, nil,
-			[]string{`not a duration (use Go syntax: 30s, 5m, 720h): "15"`}},
-		{"no sources", `database: {url: "postgres://x/y"}`, nil, []string{"sources: at least one source is required"}},
+			[]string{"2: database: must be a mapping of keys to values"}},
+		{"not YAML", "database: {url: x\nsources: [", nil, []string{"1: not valid YAML: did not find expected ',' or '}'"}},
+		{"not a mapping", "- a\n- b\n", nil, []string{"1: must be a mapping of keys to values"}},
+		{"no sources", `database: {url: "postgres://x/y"}`, nil, []string{"0: sources: at least one source is required"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := ParseConfig([]byte(c.yaml), lookup(c.env))
-			if err == nil {
-				t.Fatal("no problems reported")
+			problems, ok := errors.AsType[Problems](err)
+			if !ok {
+				t.Fatalf("err = %v, want Problems", err)
 			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("problems lack %q; got:\n%v", w, err)
-				}
+			var got []string
+			for _, p := range problems {
+				got = append(got, fmt.Sprintf("%d: %s", p.Line, p))
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
 	}

@@ -150,7 +150,7 @@ func TestLogsToTheJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	// A configuration with two problems: the error spans three lines.
+	// A configuration with several problems on line 2: the error spans several lines.
 	badConfig := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(badConfig, []byte("database: {url: \"postgres://x/y\"}\nsources: [{name: a, kind: canonical, secrets: []}, {name: a, kind: nope}]\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -166,8 +166,8 @@ func TestLogsToTheJournal(t *testing.T) {
 		{"stderr is the journal, text", "text", journal, []string{"<7>time=", "<6>time=", "<4>time=", "<3>time="}, 4},
 		{"stderr redirected away from the journal", "json", func(*os.File) string { return journalStream(t, other) }, []string{"{"}, 4},
 		{"no journal", "json", func(*os.File) string { return "" }, []string{"{"}, 4},
-		{"a failed command's error", "failure", journal, []string{"<3>storemirror: ", "<3>sources["}, 3},
-		{"a failed command's error, no journal", "failure", func(*os.File) string { return "" }, []string{"storemirror: ", "sources["}, 3},
+		{"a failed command's error", "failure", journal, []string{"<3>storemirror: " + badConfig + ":2: ", "<3>" + badConfig + ":2: "}, 3},
+		{"a failed command's error, no journal", "failure", func(*os.File) string { return "" }, []string{"storemirror: " + badConfig + ":2: ", badConfig + ":2: "}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stderr, err := os.Create(filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")))

@@ -233,21 +233,14 @@ func helpIsNoError(err error) error {
 
 // loadConfig loads and validates the configuration.
 func (m *Main) loadConfig(path string) (Config, error) {
-	cfg, err := LoadConfig(path, m.Getenv)
-	var problems Problems
-	if errors.As(err, &problems) {
-		return cfg, fmt.Errorf("%s:\n%w", path, problems)
-	}
-	return cfg, err
+	return LoadConfig(path, m.Getenv)
 }
 
+// checkConfig prints every problem of the file at path, one a line (FILE:LINE: PATH: MESSAGE).
 func (m *Main) checkConfig(path string) error {
 	cfg, err := LoadConfig(path, m.Getenv)
-	var problems Problems
-	if errors.As(err, &problems) {
-		for _, p := range problems {
-			fmt.Fprintln(m.Stdout, p)
-		}
+	if ce, ok := errors.AsType[*ConfigError](err); ok {
+		fmt.Fprintln(m.Stdout, ce)
 		return errReported
 	}
 	if err != nil {

@@ -254,16 +254,32 @@ func TestAdminDisabledWithoutToken(t *testing.T) {
 }
 
 func TestCheckConfigCommand(t *testing.T) {
+	t.Parallel()
 	var out syncBuffer
 	m := &Main{Stdout: &out, Stderr: &out, Getenv: lookup(devEnv(t))}
 	if err := m.Run(context.Background(), []string{"check-config", "--config", filepath.Join("..", "..", "config.example.yaml")}); err != nil {
 		t.Errorf("check-config of the example: %v\n%s", err, out.String())
 	}
+	// Every problem at once, in the file's order, each as FILE:LINE: PATH: MESSAGE.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	os.WriteFile(bad, []byte("database: {url: \"postgres://x/y\"}\nsources: [{name: a, kind: canonical, secrets: []}]\n"), 0o600)
-	problems := &syncBuffer{}
-	m = &Main{Stdout: problems, Stderr: problems, Getenv: lookup(nil)}
-	if err := m.Run(context.Background(), []string{"check-config", "--config", bad}); err == nil || !strings.Contains(problems.String(), "sources[0].secrets: at least one secret is required") {
-		t.Errorf("check-config of a bad file: err %v, output %q", err, problems.String())
+	if err := os.WriteFile(bad, []byte(`database:
+  url: "postgres://x/y"
+  max_con: 4
+shutdown_timeout: 15
+sources:
+  - name: a
+    kind: canonical
+    secrets: []
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	m = &Main{Stdout: &stdout, Stderr: &stderr, Getenv: lookup(nil)}
+	err := m.Run(context.Background(), []string{"check-config", "--config", bad})
+	want := bad + ":3: database.max_con: unknown key\n" +
+		bad + `:4: shutdown_timeout: must be a duration in Go syntax (30s, 5m, 720h), not "15"` + "\n" +
+		bad + ":8: sources[0].secrets: at least one secret is required\n"
+	if err == nil || exitCode(err) != 1 || stdout.String() != want || stderr.String() != "" {
+		t.Errorf("check-config of a bad file: err %v, stdout:\n%s\nstderr: %q\nwant stdout:\n%s", err, stdout.String(), stderr.String(), want)
 	}
 }
