@@ -353,8 +353,9 @@ func (v *validator) api(p string, s SourceConfig, kind provider.Kind, known bool
 		v.add(p+".api.base_url", "must be an http(s) URL")
 	}
 	if kind.API != nil {
+		credentials := credentialPaths(p, kind.API.Auth)
 		for _, pr := range kind.API.Auth.Check(s.Kind, s.options().API.Client) {
-			v.add(join(p, pr.Path), "%s%s", pr.Msg, v.hint(join(p, pr.Path))) // each is a missing credential
+			v.add(join(p, pr.Path), "%s%s", pr.Msg, v.hint(credentials...)) // each is a missing credential
 		}
 	}
 	if a.RequestsPerSecond <= 0 {
@@ -366,6 +367,19 @@ func (v *validator) api(p string, s SourceConfig, kind provider.Kind, known bool
 	if a.PageSize < 0 {
 		v.add(p+".api.page_size", "must not be negative (0: the provider's default)")
 	}
+}
+
+// credentialPaths are the keys of source p's api section that the scheme takes its
+// credentials from.
+func credentialPaths(p string, a provider.Auth) []string {
+	keys := map[provider.Auth][]string{
+		provider.Basic: {"username", "password"}, provider.Bearer: {"token"}, provider.TokenAsUsername: {"username"},
+	}[a]
+	paths := make([]string, len(keys))
+	for i, k := range keys {
+		paths[i] = p + ".api." + k
+	}
+	return paths
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)

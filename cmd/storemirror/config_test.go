@@ -121,6 +121,23 @@ sources:
 database: {url: "postgres://x/y"}
 sources: [{name: a, kind: backinstock, secrets: ["${BIS_KEY}"]}]`, nil,
 			[]string{"3: sources[0].secrets[0]: empty (unset environment variables: BIS_KEY)"}},
+		{"the hint names only the field's own variables", `
+database:
+  url: ${DB_URL}
+sources:
+  - name: a
+    kind: bamboo
+    secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "${OLD_SECRET}"]
+    api: {base_url: "https://api.example", username: "${CLIENT_ID}", password: "${CLIENT_SECRET}", store_id: "${STORE}"}
+  - {name: b, kind: barecommerce, secrets: [k], api: {base_url: "https://api.example", token: "${TOKEN}", store_id: "${STORE}"}}`,
+			map[string]string{"CLIENT_SECRET": "set"},
+			[]string{
+				"3: database.url: required (unset environment variables: DB_URL)",
+				"7: sources[0].secrets[1]: empty (unset environment variables: OLD_SECRET)",
+				"8: sources[0].api: bamboo uses HTTP Basic: username and password are required (unset environment variables: CLIENT_ID)",
+				"9: sources[1].api.token: a bearer token is required (unset environment variables: TOKEN)",
+				"9: sources[1].api.store_id: the store to pull is required (every barecommerce resource is store-scoped)",
+			}},
 		{"unknown keys do not hide the other problems", `
 database: {url: "postgres://x/y", auto_migrat: true}
 log: {level: loud}
@@ -171,7 +188,7 @@ sources:
 			[]string{
 				"4: sources[0].api: bamboo uses HTTP Basic: username and password are required (unset environment variables: ID)",
 				"4: sources[0].reconcile.schedule: not a cron schedule: expected exactly 5 fields, found 2: [every day]",
-				"8: sources[1].api.token: a bearer token is required (unset environment variables: ID)",
+				"8: sources[1].api.token: a bearer token is required",
 				"8: sources[1].api.store_id: the store to pull is required (every barecommerce resource is store-scoped)",
 				"9: sources[1].api.base_url: must be an http(s) URL",
 			}},
@@ -200,7 +217,7 @@ sources:
 				`13: sources[0].secrets: must be a list`,
 				`14: sources[0].api.requests_per_second: must be a number, not "fast"`,
 				`14: sources[0].api: the canonical kind has no API to pull`,
-				`15: sources[0].reconcile.overlap: must be a duration in Go syntax (30s, 5m, 720h), not "${OVERLAP}"`,
+				`15: sources[0].reconcile.overlap: must be a duration in Go syntax (30s, 5m, 720h), not "${OVERLAP}" (unset environment variables: OVERLAP)`,
 				`16: sources[1]: must be a mapping of keys to values`,
 			}},
 		{"a value is quoted as written, not as its variable's value", `

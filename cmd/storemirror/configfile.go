@@ -143,7 +143,7 @@ func (f *configFile) typeMessage(n *yaml.Node, t reflect.Type, path string) stri
 	if t == durationType {
 		want = "a duration in Go syntax (30s, 5m, 720h)"
 	}
-	return fmt.Sprintf("must be %s, not %s", cmp.Or(want, t.Kind().String()), strconv.Quote(written))
+	return fmt.Sprintf("must be %s, not %s%s", cmp.Or(want, t.Kind().String()), strconv.Quote(written), f.hint(path))
 }
 
 func (f *configFile) add(path string, line int, format string, args ...any) {
@@ -186,11 +186,13 @@ func parent(path string) string {
 	return path[:i]
 }
 
-// hint names the unset environment variables the file refers to.
+// hint names the unset environment variables the values at (or under) paths refer to.
 func (f *configFile) hint(paths ...string) string {
 	var names []string
-	for _, vars := range f.unset {
-		names = append(names, vars...)
+	for p, vars := range f.unset {
+		if slices.ContainsFunc(paths, func(want string) bool { return within(p, want) }) {
+			names = append(names, vars...)
+		}
 	}
 	if len(names) == 0 {
 		return ""
