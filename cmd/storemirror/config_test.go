@@ -206,7 +206,7 @@ sources:
     kind: canonical
     secrets: s
     api: {requests_per_second: fast, base_url: "https://x", token: t}
-    reconcile: {overlap: "${OVERLAP}"}
+    reconcile: {overlap: "${MINUTES}m"}
   - "b"`, nil,
 			[]string{
 				`4: database.max_conns: must be a whole number, not "lots"`,
@@ -217,7 +217,7 @@ sources:
 				`13: sources[0].secrets: must be a list`,
 				`14: sources[0].api.requests_per_second: must be a number, not "fast"`,
 				`14: sources[0].api: the canonical kind has no API to pull`,
-				`15: sources[0].reconcile.overlap: must be a duration in Go syntax (30s, 5m, 720h), not "${OVERLAP}" (unset environment variables: OVERLAP)`,
+				`15: sources[0].reconcile.overlap: must be a duration in Go syntax (30s, 5m, 720h), not "${MINUTES}m" (unset environment variables: MINUTES)`,
 				`16: sources[1]: must be a mapping of keys to values`,
 			}},
 		{"a value is quoted as written, not as its variable's value", `
@@ -253,6 +253,34 @@ sources: [{name: a, kind: canonical, secrets: [s]}]`, nil,
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// ${VAR} works in a value of any type: a number, a boolean, a duration read the variable's
+// value, quoted or not; an unset one leaves the default, as an empty value does.
+func TestExpansionInValuesOfEveryType(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"CONNS": "7", "MIGRATE": "false", "SHUTDOWN": "40s", "RATE": "2.5", "SECRET": "123"}
+	cfg, err := ParseConfig([]byte(`
+database:
+  url: postgres://x/y
+  max_conns: ${CONNS}
+  auto_migrate: "${MIGRATE}"
+shutdown_timeout: ${SHUTDOWN}
+inbox: {workers: "${UNSET}", retention: "${UNSET}"}
+sources:
+  - name: a
+    kind: barecommerce
+    secrets: ["${SECRET}"]
+    api: {base_url: "https://x", token: t, store_id: s, requests_per_second: "${RATE}"}`), lookup(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{cfg.Database.MaxConns, cfg.Database.AutoMigrate, time.Duration(cfg.ShutdownTimeout), cfg.Sources[0].API.RequestsPerSecond,
+		cfg.Sources[0].Secrets[0], cfg.Inbox.Workers, time.Duration(cfg.Inbox.Retention)}
+	want := []any{7, false, 40 * time.Second, 2.5, "123", DefaultConfig().Inbox.Workers, time.Duration(DefaultConfig().Inbox.Retention)}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }
 

@@ -86,6 +86,11 @@ func (f *configFile) check(n *yaml.Node, t reflect.Type, path string) {
 			f.check(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 		}
 	default:
+		if _, expanded := f.written[path]; expanded && t.Kind() != reflect.String {
+			// The parser tagged the text it saw, ${VAR}, a string: what a number, a boolean or a
+			// duration reads is the variable's value, resolved as if written in its place.
+			n.Tag, n.Style = "", 0
+		}
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			f.add(path, n.Line, "%s", f.typeMessage(n, t, path))
 		}
