@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -66,6 +67,8 @@ type Main struct {
 
 	// Listening, when set, receives the HTTP address once `serve` listens (tests use port 0).
 	Listening chan<- string
+
+	schemaPoll time.Duration // 0: defaultSchemaPoll
 }
 
 // NewMain returns a Main wired to the process's standard streams and environment.

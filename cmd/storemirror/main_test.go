@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -71,12 +72,34 @@ type runningDaemon struct {
 // startDaemon runs the real Main's serve on port 0 against a fresh database.
 func startDaemon(t *testing.T, adminToken string) *runningDaemon {
 	t.Helper()
-	dbURL := storetest.NewURL(t)
+	return startDaemonWith(t, daemonOptions{adminToken: adminToken})
+}
+
+// daemonOptions vary what startDaemonWith runs.
+type daemonOptions struct {
+	adminToken      string
+	dbURL           string            // "": a fresh, migrated database
+	autoMigrateOff  bool              // database.auto_migrate: false
+	shutdownTimeout string            // Go syntax; "": 10s
+	env             map[string]string // added to the daemon's environment (NOTIFY_SOCKET...)
+	schemaPoll      time.Duration
+}
+
+// startDaemonWith runs the real Main's serve on port 0, as o says, and returns once it listens.
+func startDaemonWith(t *testing.T, o daemonOptions) *runningDaemon {
+	t.Helper()
+	if o.shutdownTimeout == "" {
+		o.shutdownTimeout = "10s"
+	}
+	dbURL := o.dbURL
+	if dbURL == "" {
+		dbURL = storetest.NewURL(t)
+	}
 	api := fakeCatalog(t)
 	config := fmt.Sprintf(`
-database: {url: "${DB_URL}"}
+database: {url: "${DB_URL}", auto_migrate: %t}
 http: {listen: "127.0.0.1:0"}
-shutdown_timeout: 10s
+shutdown_timeout: %s
 admin: {token: "${ADMIN_TOKEN}"}
 log: {level: debug}
 sources:
@@ -84,15 +107,16 @@ sources:
     kind: bamboo
     secrets: ["${BAMBOO_SECRET}"]
     api: {base_url: %q, username: id, password: pw, requests_per_second: 100}
-`, api.URL)
+`, !o.autoMigrateOff, o.shutdownTimeout, api.URL)
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"DB_URL": dbURL, "ADMIN_TOKEN": adminToken, "BAMBOO_SECRET": e2eSecret}
+	env := map[string]string{"DB_URL": dbURL, "ADMIN_TOKEN": o.adminToken, "BAMBOO_SECRET": e2eSecret}
+	maps.Copy(env, o.env)
 	listening := make(chan string, 1)
 	logs := &syncBuffer{}
-	m := &Main{Stdout: logs, Stderr: logs, Getenv: lookup(env), Listening: listening}
+	m := &Main{Stdout: logs, Stderr: logs, Getenv: lookup(env), Listening: listening, schemaPoll: o.schemaPoll}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &runningDaemon{config: path, env: env, logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() { d.done <- m.Run(ctx, []string{"serve", "--config", path}) }()

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	stdsync "sync"
 	"time"
 
-	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sirupsen/logrus"
@@ -61,54 +59,19 @@ func (m *Main) serve(ctx context.Context, path string) error {
 		ingester.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
-		WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	log.WithFields(logrus.Fields{"address": "http://" + ln.Addr().String(), "sources": len(cfg.Sources), "version": version}).
 		Info("storemirror listening")
 	if m.Listening != nil {
 		m.Listening <- ln.Addr().String()
 	}
-
-	// Background work runs until shutdown; a batch in flight is finished first.
-	work, stopWork := context.WithCancel(context.Background())
-	defer stopWork()
-	var wg stdsync.WaitGroup
-	wg.Go(func() { worker.Run(work) })
-	wg.Go(func() { worker.Prune(work, time.Duration(cfg.Inbox.Retention), 10*time.Minute) })
-	schedule.start()
-	wg.Go(func() { state.run(work, 5*time.Second) })
-	notifySystemd(work, log)
-
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		log.WithError(err).Error("HTTP server stopped")
+	d := &daemon{
+		cfg: cfg, log: log, db: db, worker: worker, ingester: ingester, reconciler: reconciler,
+		schedule: schedule, state: state,
+		srv: &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+			WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute},
+		sd: newSystemd(m.Getenv), schemaPoll: m.schemaPoll,
 	}
-	log.Info("shutting down")
-	daemon.SdNotify(false, daemon.SdNotifyStopping)
-	deadline, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))
-	defer cancel()
-	if err := srv.Shutdown(deadline); err != nil {
-		log.WithError(err).Warn("HTTP requests still in flight at the shutdown deadline")
-	}
-	ingester.Close()
-	stopWork()
-	done := make(chan struct{})
-	go func() {
-		schedule.Stop()   // passes in flight record their end (failed: interrupted)
-		reconciler.Stop() // and so do the resyncs the admin API started
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		log.Info("stopped")
-	case <-deadline.Done():
-		log.Warn("background work still running at the shutdown deadline; exiting")
-	}
-	return nil
+	return d.run(ctx, ln)
 }
 
 // open loads the configuration and opens what every command works with: the logger (as
@@ -165,30 +128,6 @@ func ready(ctx context.Context, db *store.DB) error {
 		return &webhooks.NotReady{Reason: "the schema has pending migrations (run storemirror migrate)"}
 	}
 	return nil
-}
-
-// notifySystemd tells systemd the daemon is ready (Type=notify) and, when the unit asks for a
-// watchdog, pings it at half its interval until ctx is done. Outside systemd it does nothing.
-func notifySystemd(ctx context.Context, log *logrus.Entry) {
-	if _, err := daemon.SdNotify(false, daemon.SdNotifyReady); err != nil {
-		log.WithError(err).Warn("sd_notify READY failed")
-	}
-	interval, err := daemon.SdWatchdogEnabled(false)
-	if err != nil || interval <= 0 {
-		return
-	}
-	go func() {
-		ticker := time.NewTicker(interval / 2)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-ticker.C:
-				daemon.SdNotify(false, daemon.SdNotifyWatchdog)
-			}
-		}
-	}()
 }
 
 func (m *Main) migrate(ctx context.Context, path string) error {

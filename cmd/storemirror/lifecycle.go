@@ -1,0 +1,136 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	stdsync "sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/storemirror/storemirror/store"
+	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks"
+)
+
+// defaultSchemaPoll is how often a daemon that is not ready asks again whether it is.
+const defaultSchemaPoll = 5 * time.Second
+
+// daemon is `serve` once wired and listening: what its lifecycle starts, waits for and stops.
+type daemon struct {
+	cfg        Config
+	log        *logrus.Entry
+	db         *store.DB
+	worker     *mirrorsync.Worker
+	ingester   *webhooks.Ingester
+	reconciler *mirrorsync.Reconciler
+	schedule   *passSchedule // set up, not started: the status reads its NextRun meanwhile
+	state      *stateWatch
+	srv        *http.Server
+	sd         systemd
+	schemaPoll time.Duration // 0: defaultSchemaPoll
+}
+
+// run serves ln until ctx is cancelled, and then drains. Systemd hears READY once the schema
+// is current and the background work has started.
+func (d *daemon) run(ctx context.Context, ln net.Listener) error {
+	served := make(chan error, 1)
+	go func() { served <- d.srv.Serve(ln) }()
+	stopWork := func() {}
+	if d.awaitSchema(ctx) {
+		stopWork = d.startWork()
+		d.sd.tell(d.log, "READY=1", "STATUS=serving")
+		d.log.Info("ready")
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		d.log.WithError(err).Error("HTTP server stopped")
+	}
+	d.log.Info("shutting down")
+	d.sd.tell(d.log, "STOPPING=1")
+	deadline, cancel := context.WithTimeout(context.Background(), time.Duration(d.cfg.ShutdownTimeout))
+	defer cancel()
+	if err := d.srv.Shutdown(deadline); err != nil {
+		d.log.WithError(err).Warn("HTTP requests still in flight at the shutdown deadline")
+	}
+	d.ingester.Close()
+	done := make(chan struct{})
+	go func() {
+		stopWork()
+		close(done)
+	}()
+	select {
+	case <-done:
+		d.log.Info("stopped")
+	case <-deadline.Done():
+		d.log.Warn("background work still running at the shutdown deadline; exiting")
+	}
+	return nil
+}
+
+// startWork starts the background work: the apply workers, the pruning, the reconcile
+// schedule, the refresh of the status gauges and the watchdog. The function it returns stops
+// them and waits for them; a batch in flight is finished first.
+func (d *daemon) startWork() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg stdsync.WaitGroup
+	wg.Go(func() { d.worker.Run(ctx) })
+	wg.Go(func() { d.worker.Prune(ctx, time.Duration(d.cfg.Inbox.Retention), 10*time.Minute) })
+	wg.Go(func() { d.state.run(ctx, 5*time.Second) })
+	wg.Go(func() { d.sd.pingWatchdog(ctx, d.db.Ping, d.log) })
+	d.schedule.start()
+	return func() {
+		cancel()
+		d.schedule.Stop()   // passes in flight record their end (failed: interrupted)
+		d.reconciler.Stop() // and so do the resyncs the admin API started
+		wg.Wait()
+	}
+}
+
+// awaitSchema returns true once the daemon can serve (the database answers and the schema is
+// current), or false if ctx is done first. With auto_migrate off and migrations pending it
+// waits for someone to run `storemirror migrate`: it says why in the log and in systemd's
+// STATUS each time the reason changes, and, while the database answers, extends systemd's
+// start-up timeout, so that the unit stays "activating" instead of failing; if the database
+// stops answering, the timeout runs out and systemd restarts the daemon.
+func (d *daemon) awaitSchema(ctx context.Context) bool {
+	poll := cmp.Or(d.schemaPoll, defaultSchemaPoll)
+	waiting := ""
+	for {
+		err := ready(ctx, d.db)
+		if err == nil {
+			if waiting != "" {
+				d.log.Info("the schema is current")
+			}
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		reason, log := err.Error(), d.log
+		if nr, ok := errors.AsType[*webhooks.NotReady](err); ok {
+			reason = nr.Reason
+			if nr.Err != nil {
+				log = log.WithError(nr.Err)
+			}
+		}
+		if reason != waiting {
+			log.WithField("reason", reason).Warn("not ready: nothing is applied, and systemd is not told READY, until this is resolved")
+			d.sd.tell(d.log, "STATUS=not ready: "+reason)
+			waiting = reason
+		}
+		if d.db.Ping(ctx) == nil {
+			d.sd.tell(d.log, fmt.Sprintf("EXTEND_TIMEOUT_USEC=%d", (3*poll).Microseconds()))
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(poll):
+		}
+	}
+}

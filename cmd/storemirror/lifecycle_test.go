@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	svix "github.com/svix/svix-webhooks/go"
+
+	"github.com/storemirror/storemirror/store/storetest"
+)
+
+// notifySocket is a fake systemd notify socket: it keeps every state (KEY=value) the daemon
+// sends, in order.
+type notifySocket struct {
+	path   string
+	states chan string
+}
+
+func newNotifySocket(t *testing.T) *notifySocket {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sd") // short: a socket's path has at most 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	s := &notifySocket{path: filepath.Join(dir, "notify"), states: make(chan string, 10000)}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			for state := range strings.SplitSeq(string(buf[:n]), "\n") {
+				s.states <- state
+			}
+		}
+	}()
+	return s
+}
+
+// during returns the states sent within d.
+func (s *notifySocket) during(d time.Duration) []string {
+	var got []string
+	timeout := time.After(d)
+	for {
+		select {
+		case state := <-s.states:
+			got = append(got, state)
+		case <-timeout:
+			return got
+		}
+	}
+}
+
+// waitFor returns the states sent until want (included); it fails the test if want does not
+// come within 20 seconds.
+func (s *notifySocket) waitFor(t *testing.T, want string) []string {
+	t.Helper()
+	var got []string
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case state := <-s.states:
+			got = append(got, state)
+			if state == want {
+				return got
+			}
+		case <-timeout:
+			t.Fatalf("systemd was not told %s; it was told %q", want, got)
+		}
+	}
+}
+
+// postOrder posts a signed Bamboo order webhook and returns the answer's status.
+func (d *runningDaemon) postOrder(t *testing.T, id string, orderID, cards int) int {
+	t.Helper()
+	body := fmt.Sprintf(`{"orderId":%d,"status":"succeeded","totalCards":%d,"createdOn":"2026-04-01T08:00:00+00:00","completedOn":"2026-04-01T08:0%d:00+00:00","requestId":"r-1"}`,
+		orderID, cards, cards%10)
+	wh, err := svix.NewWebhook(e2eSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := wh.Sign(id, time.Now(), []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{"Svix-Id": {id}, "Svix-Timestamp": {strconv.FormatInt(time.Now().Unix(), 10)}, "Svix-Signature": {sig}}
+	status, _ := d.do(t, http.MethodPost, "/webhooks/bamboo", h, body)
+	return status
+}
+
+// With auto_migrate off and migrations pending, the daemon serves /readyz (503) but applies
+// nothing and does not tell systemd READY: it says why, keeps the start-up from timing out,
+// and is ready as soon as someone migrates.
+func TestReadyOnlyOnceTheSchemaIsCurrent(t *testing.T) {
+	t.Parallel()
+	sd := newNotifySocket(t)
+	d := startDaemonWith(t, daemonOptions{
+		dbURL: storetest.NewEmptyURL(t), autoMigrateOff: true, schemaPoll: 50 * time.Millisecond,
+		env: map[string]string{"NOTIFY_SOCKET": sd.path},
+	})
+	waiting := sd.during(time.Second) // 20 polls
+	if slices.Contains(waiting, "READY=1") {
+		t.Fatalf("READY=1 with migrations pending: %q", waiting)
+	}
+	for _, want := range []string{"STATUS=not ready: the schema has pending migrations (run storemirror migrate)", "EXTEND_TIMEOUT_USEC=150000"} {
+		if !slices.Contains(waiting, want) {
+			t.Errorf("while not ready, systemd was told %q, want %q among it", waiting, want)
+		}
+	}
+	if n := strings.Count(d.logs.String(), "pending migrations"); n != 1 {
+		t.Errorf("the log says %d times that migrations are pending, want once:\n%s", n, d.logs)
+	}
+	if status, body := d.do(t, http.MethodGet, "/readyz", nil, ""); status != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before migrating: %d %s, want 503", status, body)
+	}
+
+	if _, err := d.db.Migrate(context.Background()); err != nil { // someone runs storemirror migrate
+		t.Fatal(err)
+	}
+	sd.waitFor(t, "READY=1")
+	if status, body := d.do(t, http.MethodGet, "/readyz", nil, ""); status != http.StatusOK {
+		t.Errorf("/readyz once migrated: %d %s, want 200", status, body)
+	}
+	if !strings.Contains(d.logs.String(), "the schema is current") {
+		t.Errorf("the log does not say the schema is current:\n%s", d.logs)
+	}
+	// The apply workers run now.
+	if status := d.postOrder(t, "msg_ready", 7, 1); status != http.StatusOK {
+		t.Fatalf("webhook once ready: %d", status)
+	}
+	eventually(t, "the order applied", func() bool {
+		var n int
+		if err := d.db.SQL().Get(&n, `SELECT count(*) FROM mirror.orders WHERE external_id = '7'`); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	})
+	d.stop(t)
+	sd.waitFor(t, "STOPPING=1")
+}
+
+// The watchdog is pinged only while the database answers: a daemon whose database is gone is
+// restarted by systemd, and one whose database came back is left alone.
+func TestWatchdogFollowsTheDatabase(t *testing.T) {
+	t.Parallel()
+	pg := storetest.NewServer(t)
+	sd := newNotifySocket(t)
+	d := startDaemonWith(t, daemonOptions{dbURL: pg.URL, env: map[string]string{
+		"NOTIFY_SOCKET": sd.path, "WATCHDOG_USEC": "200000", "WATCHDOG_PID": strconv.Itoa(os.Getpid()),
+	}})
+	sd.waitFor(t, "READY=1")
+	for range 3 {
+		sd.waitFor(t, "WATCHDOG=1")
+	}
+
+	pg.Stop(t)
+	eventually(t, "the log to say the database does not answer", func() bool {
+		return strings.Contains(d.logs.String(), "the database does not answer: the watchdog is not pinged")
+	})
+	sd.during(100 * time.Millisecond) // a ping that was on its way
+	if got := sd.during(time.Second); slices.Contains(got, "WATCHDOG=1") {
+		t.Errorf("the watchdog was pinged with the database stopped: %q", got)
+	}
+
+	pg.Start(t)
+	sd.waitFor(t, "WATCHDOG=1")
+	if !strings.Contains(d.logs.String(), "the database answers again") {
+		t.Errorf("the log does not say the database answers again:\n%s", d.logs)
+	}
+}
+
+func TestSystemdEnvironment(t *testing.T) {
+	t.Parallel()
+	pid := strconv.Itoa(os.Getpid())
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want time.Duration
+	}{
+		{"no watchdog", map[string]string{"NOTIFY_SOCKET": "/run/x"}, 0},
+		{"a watchdog", map[string]string{"WATCHDOG_USEC": "30000000"}, 30 * time.Second},
+		{"a watchdog for this process", map[string]string{"WATCHDOG_USEC": "1000", "WATCHDOG_PID": pid}, time.Millisecond},
+		{"a watchdog for another process", map[string]string{"WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"}, 0},
+		{"a watchdog of nothing", map[string]string{"WATCHDOG_USEC": "0"}, 0},
+		{"an unreadable watchdog", map[string]string{"WATCHDOG_USEC": "soon"}, 0},
+	} {
+		if got := newSystemd(lookup(c.env)).watchdog; got != c.want {
+			t.Errorf("%s: watchdog %v, want %v", c.name, got, c.want)
+		}
+	}
+	if err := newSystemd(lookup(nil)).notify("READY=1"); err != nil {
+		t.Errorf("outside systemd, notify = %v, want nothing done", err)
+	}
+}
