@@ -35,43 +35,42 @@ type daemon struct {
 	schemaPoll time.Duration // 0: defaultSchemaPoll
 }
 
-// run serves ln until ctx is cancelled, and then drains. Systemd hears READY once the schema
-// is current and the background work has started.
+// run serves ln until ctx is cancelled, or until the HTTP server stops on its own (its
+// listener failed), and then drains; it returns the HTTP server's failure, if that was it.
+// Systemd hears READY once the schema is current and the background work has started.
 func (d *daemon) run(ctx context.Context, ln net.Listener) error {
-	served := make(chan error, 1)
-	go func() { served <- d.srv.Serve(ln) }()
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go func() {
+		if err := d.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			stop(&serveError{err})
+		}
+	}()
 	stopWork := func() {}
 	if d.awaitSchema(ctx) {
 		stopWork = d.startWork()
 		d.sd.tell(d.log, "READY=1", "STATUS=serving")
 		d.log.Info("ready")
 	}
-	select {
-	case <-ctx.Done():
-	case err := <-served:
-		d.log.WithError(err).Error("HTTP server stopped")
+	<-ctx.Done()
+	failure, _ := errors.AsType[*serveError](context.Cause(ctx))
+	if failure != nil {
+		d.log.WithError(failure.err).Error("the HTTP server stopped; shutting down")
 	}
 	d.log.Info("shutting down")
 	d.sd.tell(d.log, "STOPPING=1")
-	deadline, cancel := context.WithTimeout(context.Background(), time.Duration(d.cfg.ShutdownTimeout))
-	defer cancel()
-	if err := d.srv.Shutdown(deadline); err != nil {
-		d.log.WithError(err).Warn("HTTP requests still in flight at the shutdown deadline")
-	}
-	d.ingester.Close()
-	done := make(chan struct{})
-	go func() {
-		stopWork()
-		close(done)
-	}()
-	select {
-	case <-done:
-		d.log.Info("stopped")
-	case <-deadline.Done():
-		d.log.Warn("background work still running at the shutdown deadline; exiting")
+	drain(time.Duration(d.cfg.ShutdownTimeout), d.srv, d.log, d.ingester.Close, stopWork)
+	if failure != nil {
+		return failure
 	}
 	return nil
 }
+
+// serveError is the HTTP server stopping on its own: its listener failed.
+type serveError struct{ err error }
+
+func (e *serveError) Error() string { return "the HTTP server stopped: " + e.err.Error() }
+func (e *serveError) Unwrap() error { return e.err }
 
 // startWork starts the background work: the apply workers, the pruning, the reconcile
 // schedule, the refresh of the status gauges and the watchdog. The function it returns stops
@@ -132,5 +131,27 @@ func (d *daemon) awaitSchema(ctx context.Context) bool {
 			return false
 		case <-time.After(poll):
 		}
+	}
+}
+
+// drain stops the daemon within timeout: the HTTP server finishes the requests in flight, then
+// closeIngest runs and stopWork (the apply batches and reconcile passes in flight) finishes.
+func drain(timeout time.Duration, srv *http.Server, log *logrus.Entry, closeIngest, stopWork func()) {
+	deadline, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(deadline); err != nil {
+		log.WithError(err).Warn("HTTP requests still in flight at the shutdown deadline")
+	}
+	closeIngest() // every request is answered: nothing more comes in
+	done := make(chan struct{})
+	go func() {
+		stopWork()
+		close(done)
+	}()
+	select {
+	case <-done:
+		log.Info("stopped")
+	case <-deadline.Done():
+		log.Warn("background work still running at the shutdown deadline; exiting")
 	}
 }

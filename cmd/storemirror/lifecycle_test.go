@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -206,5 +207,33 @@ func TestSystemdEnvironment(t *testing.T) {
 	}
 	if err := newSystemd(lookup(nil)).notify("READY=1"); err != nil {
 		t.Errorf("outside systemd, notify = %v, want nothing done", err)
+	}
+}
+
+// If the HTTP listener dies, serve stops and fails, so that Restart=on-failure restarts it.
+func TestServeFailsWhenTheListenerDies(t *testing.T) {
+	t.Parallel()
+	listeners := make(chan net.Listener, 1)
+	d := startDaemonWith(t, daemonOptions{listen: func(network, address string) (net.Listener, error) {
+		ln, err := net.Listen(network, address)
+		if err == nil {
+			listeners <- ln
+		}
+		return ln, err
+	}})
+	(<-listeners).Close()
+	select {
+	case err := <-d.done:
+		if _, ok := errors.AsType[*serveError](err); !ok || exitCode(err) != 1 {
+			t.Errorf("serve returned %v (exit status %d), want the HTTP server's failure (1)", err, exitCode(err))
+		}
+		d.done <- nil // stopped already: the cleanup's stop finds it so
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve still runs with its listener closed\n%s", d.logs)
+	}
+	for _, want := range []string{"the HTTP server stopped; shutting down", `"level":"info","msg":"stopped"`} {
+		if !strings.Contains(d.logs.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, d.logs)
+		}
 	}
 }

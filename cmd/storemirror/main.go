@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"slices"
@@ -68,7 +69,8 @@ type Main struct {
 	// Listening, when set, receives the HTTP address once `serve` listens (tests use port 0).
 	Listening chan<- string
 
-	schemaPoll time.Duration // 0: defaultSchemaPoll
+	listen     func(network, address string) (net.Listener, error) // nil: net.Listen (tests wrap it)
+	schemaPoll time.Duration                                       // 0: defaultSchemaPoll
 }
 
 // NewMain returns a Main wired to the process's standard streams and environment.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -82,6 +83,7 @@ type daemonOptions struct {
 	autoMigrateOff  bool              // database.auto_migrate: false
 	shutdownTimeout string            // Go syntax; "": 10s
 	env             map[string]string // added to the daemon's environment (NOTIFY_SOCKET...)
+	listen          func(network, address string) (net.Listener, error)
 	schemaPoll      time.Duration
 }
 
@@ -116,7 +118,7 @@ sources:
 	maps.Copy(env, o.env)
 	listening := make(chan string, 1)
 	logs := &syncBuffer{}
-	m := &Main{Stdout: logs, Stderr: logs, Getenv: lookup(env), Listening: listening, schemaPoll: o.schemaPoll}
+	m := &Main{Stdout: logs, Stderr: logs, Getenv: lookup(env), Listening: listening, listen: o.listen, schemaPoll: o.schemaPoll}
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &runningDaemon{config: path, env: env, logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() { d.done <- m.Run(ctx, []string{"serve", "--config", path}) }()

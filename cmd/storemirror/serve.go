@@ -18,7 +18,8 @@ import (
 )
 
 // serve runs the daemon until ctx is cancelled (SIGTERM/SIGINT), then stops accepting, drains
-// what is in flight, and returns within shutdown_timeout.
+// what is in flight, and returns within shutdown_timeout. It returns an error, for systemd's
+// Restart=on-failure, if the HTTP server stops on its own.
 func (m *Main) serve(ctx context.Context, path string) error {
 	cfg, log, db, sources, err := m.open(ctx, path, nil)
 	if err != nil {
@@ -54,7 +55,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 		Log: log.WithField("component", "http"), Registry: reg,
 	})
 
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	ln, err := m.listener(cfg.HTTP.Listen)
 	if err != nil {
 		ingester.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.HTTP.Listen, err)
@@ -72,6 +73,14 @@ func (m *Main) serve(ctx context.Context, path string) error {
 		sd: newSystemd(m.Getenv), schemaPoll: m.schemaPoll,
 	}
 	return d.run(ctx, ln)
+}
+
+// listener listens on address: with net.Listen, or the test's own listen.
+func (m *Main) listener(address string) (net.Listener, error) {
+	if m.listen != nil {
+		return m.listen("tcp", address)
+	}
+	return net.Listen("tcp", address)
 }
 
 // open loads the configuration and opens what every command works with: the logger (as
