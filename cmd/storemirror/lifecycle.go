@@ -134,13 +134,16 @@ func (d *daemon) awaitSchema(ctx context.Context) bool {
 	}
 }
 
-// drain stops the daemon within timeout: the HTTP server finishes the requests in flight, then
-// closeIngest runs and stopWork (the apply batches and reconcile passes in flight) finishes.
+// drain stops the daemon within timeout, in two shares: the HTTP server gets up to half of it
+// to finish the requests in flight, then closeIngest runs and stopWork (the apply batches and
+// reconcile passes in flight) gets the rest, at least the other half: slow clients cannot eat
+// the time a batch needs to commit.
 func drain(timeout time.Duration, srv *http.Server, log *logrus.Entry, closeIngest, stopWork func()) {
-	deadline, cancel := context.WithTimeout(context.Background(), timeout)
+	deadline := time.Now().Add(timeout)
+	httpShare, cancel := context.WithTimeout(context.Background(), timeout/2)
 	defer cancel()
-	if err := srv.Shutdown(deadline); err != nil {
-		log.WithError(err).Warn("HTTP requests still in flight at the shutdown deadline")
+	if err := srv.Shutdown(httpShare); err != nil {
+		log.WithError(err).WithField("share", (timeout / 2).String()).Warn("HTTP requests still in flight at the end of their share of shutdown_timeout")
 	}
 	closeIngest() // every request is answered: nothing more comes in
 	done := make(chan struct{})
@@ -148,10 +151,12 @@ func drain(timeout time.Duration, srv *http.Server, log *logrus.Entry, closeInge
 		stopWork()
 		close(done)
 	}()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
 	select {
 	case <-done:
 		log.Info("stopped")
-	case <-deadline.Done():
-		log.Warn("background work still running at the shutdown deadline; exiting")
+	case <-timer.C:
+		log.WithField("timeout", timeout.String()).Warn("background work still running at the shutdown deadline; exiting")
 	}
 }

@@ -237,3 +237,91 @@ func TestServeFailsWhenTheListenerDies(t *testing.T) {
 		}
 	}
 }
+
+// The HTTP drain and the worker drain each get a share of shutdown_timeout: a request that
+// never finishes does not take the time an apply batch in flight needs to commit.
+func TestShutdownGivesTheWorkersTheirShare(t *testing.T) {
+	t.Parallel()
+	accepted := make(chan struct{}, 100)
+	d := startDaemonWith(t, daemonOptions{shutdownTimeout: "4s", listen: func(network, address string) (net.Listener, error) {
+		ln, err := net.Listen(network, address)
+		return acceptSignal{ln, accepted}, err
+	}})
+	if status := d.postOrder(t, "msg_first", 1, 1); status != http.StatusOK {
+		t.Fatalf("first webhook: %d", status)
+	}
+	eventually(t, "the first event applied", func() bool { return d.eventStatus(t, "msg_first") == "applied" })
+
+	// The order's row is locked, so that the next batch, which updates it, waits in flight.
+	tx, err := d.db.SQL().Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SELECT 1 FROM mirror.orders WHERE source = 'bamboo' AND external_id = '1' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	if status := d.postOrder(t, "msg_second", 1, 2); status != http.StatusOK {
+		t.Fatalf("second webhook: %d", status)
+	}
+	eventually(t, "the batch to wait for the row", func() bool {
+		var n int
+		if err := d.db.SQL().Get(&n, `SELECT count(*) FROM pg_locks WHERE NOT granted`); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	})
+	// A request whose body never comes: the HTTP drain waits for it to its share's end (once
+	// accepted, a connection is in flight for its first five seconds, even before it is read).
+	for len(accepted) > 0 {
+		<-accepted
+	}
+	conn, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "POST /webhooks/bamboo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	<-accepted
+
+	d.cancel() // SIGTERM
+	eventually(t, "the HTTP drain to give up", func() bool {
+		return strings.Contains(d.logs.String(), "HTTP requests still in flight at the end of their share")
+	})
+	if err := tx.Rollback(); err != nil { // the batch may go on, within the workers' share
+		t.Fatal(err)
+	}
+	d.stop(t)
+	if logs := d.logs.String(); !strings.Contains(logs, `"msg":"stopped"`) || strings.Contains(logs, "background work still running") {
+		t.Errorf("the workers were not given their share of the shutdown:\n%s", logs)
+	}
+	if got := d.eventStatus(t, "msg_second"); got != "applied" {
+		t.Errorf("the batch in flight at shutdown: event %s, want applied", got)
+	}
+}
+
+// acceptSignal is a listener that signals each connection it accepts.
+type acceptSignal struct {
+	net.Listener
+	accepted chan<- struct{}
+}
+
+func (l acceptSignal) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.accepted <- struct{}{}
+	}
+	return c, err
+}
+
+// eventStatus is the status of the stored event with delivery id id.
+func (d *runningDaemon) eventStatus(t *testing.T, id string) string {
+	t.Helper()
+	var status string
+	if err := d.db.SQL().Get(&status, `SELECT status FROM sync.webhook_events WHERE delivery_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	return status
+}
