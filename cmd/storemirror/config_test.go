@@ -284,6 +284,62 @@ sources:
 	}
 }
 
+// ${credential:NAME} reads a systemd credential: the file NAME in $CREDENTIALS_DIRECTORY, which
+// LoadCredential= in the unit fills, less its trailing line break.
+func TestCredentials(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, value := range map[string]string{
+		"database_url": "postgres://storemirror:pw@db/storemirror\n", "admin.token": "admin-token-0123456789",
+		"bamboo-webhook": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\r\n", "conns": "9\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := ParseConfig([]byte(`
+database: {url: "${credential:database_url}", max_conns: "${credential:conns}"}
+admin: {token: "${credential:admin.token}"}
+sources: [{name: a, kind: canonical, secrets: ["${credential:bamboo-webhook}", "v${credential:conns}-${credential:conns}"]}]`),
+		lookup(map[string]string{"CREDENTIALS_DIRECTORY": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{cfg.Database.URL, cfg.Database.MaxConns, cfg.Admin.Token, cfg.Sources[0].Secrets[0], cfg.Sources[0].Secrets[1]}
+	want := []any{"postgres://storemirror:pw@db/storemirror", 9, "admin-token-0123456789", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "v9-9"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+
+	for _, c := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"outside systemd", nil, "3: sources[0].secrets[0]: ${credential:bamboo-webhook}: $CREDENTIALS_DIRECTORY is not set: the unit passes credentials with LoadCredential="},
+		{"a credential the unit does not pass", map[string]string{"CREDENTIALS_DIRECTORY": t.TempDir()},
+			"3: sources[0].secrets[0]: ${credential:bamboo-webhook}: not in $CREDENTIALS_DIRECTORY"},
+	} {
+		_, err := ParseConfig([]byte(`
+database: {url: "postgres://x/y"}
+sources: [{name: a, kind: bamboo, secrets: ["${credential:bamboo-webhook}"]}]`), lookup(c.env))
+		problems, _ := errors.AsType[Problems](err)
+		if len(problems) != 1 || !strings.HasPrefix(fmt.Sprintf("%d: %s", problems[0].Line, problems[0]), c.want) {
+			t.Errorf("%s: problems %v, want one that starts %q", c.name, err, c.want)
+		}
+	}
+	// A name that could leave the directory is not read.
+	_, err = ParseConfig([]byte(`
+database: {url: "postgres://x/y"}
+sources: [{name: a, kind: canonical, secrets: ["${credential:../bamboo-webhook}", "${credential:}"]}]`),
+		lookup(map[string]string{"CREDENTIALS_DIRECTORY": filepath.Join(dir, "sub")}))
+	for _, want := range []string{"sources[0].secrets[0]: ${credential:../bamboo-webhook}: not a credential name", "sources[0].secrets[1]: ${credential:}: not a credential name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("problems %v, want %q", err, want)
+		}
+	}
+}
+
 // A secret's value is never parsed as YAML: ${VAR} is expanded after parsing.
 func TestExpansionCannotInjectYAML(t *testing.T) {
 	env := map[string]string{"SECRET": "x\"]\nadmin: {token: injected-token-1234567}"}

@@ -2,7 +2,11 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -27,19 +31,33 @@ func newConfigFile(env func(string) (string, bool)) *configFile {
 	return &configFile{env: env, lines: map[string]int{}, written: map[string]string{}, unset: map[string][]string{}}
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+// ref is a reference in a value: ${VAR}, an environment variable, or ${credential:NAME}, a
+// systemd credential.
+var ref = regexp.MustCompile(`\$\{(?:credential:([^}]*)|([A-Za-z_][A-Za-z0-9_]*))\}`)
 
-// expand replaces ${VAR} in every scalar value (never in keys) after parsing, so that a value
-// can never change the file's structure, and notes each path's line and unset variables.
+// credentialName is what systemd accepts as a credential's name and is a file name: no "/",
+// nor a leading ".".
+var credentialName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
+// expand replaces ${VAR} and ${credential:NAME} in every scalar value (never in keys) after
+// parsing, so that a value can never change the file's structure, and notes each path's line
+// and unset variables.
 func (f *configFile) expand(n *yaml.Node, path string) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		written := n.Value
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
-			v, ok := f.env(name)
+		n.Value = ref.ReplaceAllStringFunc(n.Value, func(r string) string {
+			m := ref.FindStringSubmatch(r)
+			if m[2] == "" {
+				v, err := f.credential(m[1])
+				if err != nil {
+					f.add(path, n.Line, "${credential:%s}: %v", m[1], err)
+				}
+				return v
+			}
+			v, ok := f.env(m[2])
 			if !ok || v == "" {
-				f.unset[path] = append(f.unset[path], name)
+				f.unset[path] = append(f.unset[path], m[2])
 			}
 			return v
 		})
@@ -59,6 +77,31 @@ func (f *configFile) expand(n *yaml.Node, path string) {
 			f.expand(c, p)
 		}
 	}
+}
+
+// credential reads the systemd credential name (LoadCredential= in the unit) from
+// $CREDENTIALS_DIRECTORY, less one trailing line break: files written with echo end in one,
+// secrets do not.
+func (f *configFile) credential(name string) (string, error) {
+	if !credentialName.MatchString(name) {
+		return "", errors.New("not a credential name (letters, digits, _ . -)")
+	}
+	dir, _ := f.env("CREDENTIALS_DIRECTORY")
+	if dir == "" {
+		return "", errors.New("$CREDENTIALS_DIRECTORY is not set: the unit passes credentials with LoadCredential=")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("not in $CREDENTIALS_DIRECTORY (%s): the unit needs LoadCredential=%s:FILE", dir, name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read credential: %w", err)
+	}
+	v, ok := strings.CutSuffix(string(b), "\n")
+	if ok {
+		v = strings.TrimSuffix(v, "\r")
+	}
+	return v, nil
 }
 
 // check finds what decoding n into a t would fail at, or ignore: keys that name no field, keys
