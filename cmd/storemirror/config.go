@@ -22,7 +22,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// Config is storemirror's configuration (CONTRACT §2).
+// Config is storemirror's configuration, as config.example.yaml documents it.
 type Config struct {
 	Database        DatabaseConfig `yaml:"database"`
 	HTTP            HTTPConfig     `yaml:"http"`

@@ -1,5 +1,6 @@
 // Command storemirror keeps a PostgreSQL mirror of an online store's catalog and orders, from
-// its providers' webhooks and APIs. See README.md and CONTRACT.md for its commands and config.
+// its providers' webhooks and APIs. README.md describes its commands; config.example.yaml its
+// configuration.
 package main
 
 import (
