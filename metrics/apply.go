@@ -44,6 +44,19 @@ func NewApply(reg prometheus.Registerer) *Apply {
 	return m
 }
 
+// Declare gives every one of sources its series at 0: events applied, ignored and failed,
+// drifted rows and untrusted clocks, so that a rate or an increase over them is 0, not "no
+// data", before the first event.
+func (m *Apply) Declare(sources []mirrorsync.StatusSource) {
+	for _, s := range sources {
+		for _, status := range []string{mirrorsync.EventApplied, mirrorsync.EventIgnored, mirrorsync.EventFailed} {
+			m.events.WithLabelValues(s.Name, status)
+		}
+		m.drift.WithLabelValues(s.Name)
+		m.clock.WithLabelValues(s.Name)
+	}
+}
+
 // ObserveBatch implements mirrorsync.ApplyObserver.
 func (m *Apply) ObserveBatch(b mirrorsync.Batch, took time.Duration) {
 	m.duration.Observe(took.Seconds())

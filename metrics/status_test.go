@@ -22,6 +22,7 @@ func TestStatusSeriesExistFromTheStart(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	metrics.NewStatus(reg, configured)
 	metrics.NewReconcile(reg).Declare(configured)
+	metrics.NewApply(reg).Declare(configured)
 	metrics.RegisterBuildInfo(reg, "v1.2.3")
 	series, help := gathered(t, reg)
 	want := map[string]float64{
@@ -37,6 +38,12 @@ func TestStatusSeriesExistFromTheStart(t *testing.T) {
 		`storemirror_reconcile_repairs_total{entity="orders",source="bamboo"}`:                    0,
 		`storemirror_reconcile_backfilled_total{entity="products",source="bamboo"}`:               0,
 		`storemirror_reconcile_runs_total{entity="products",source="bamboo",status="failed"}`:     0,
+		`storemirror_inbox_events_total{source="canon",status="applied"}`:                         0,
+		`storemirror_inbox_events_total{source="canon",status="ignored"}`:                         0,
+		`storemirror_inbox_events_total{source="bamboo",status="failed"}`:                         0,
+		`storemirror_drift_total{source="bamboo"}`:                                                0,
+		`storemirror_drift_total{source="canon"}`:                                                 0,
+		`storemirror_untrusted_clock_total{source="canon"}`:                                       0,
 	}
 	for k, wantV := range want {
 		if v, ok := series[k]; !ok || v != wantV {

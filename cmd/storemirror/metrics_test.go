@@ -41,6 +41,9 @@ func TestMetricsFromStartUp(t *testing.T) {
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="products",source="bamboo"}`,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="orders",source="bamboo"}`,
 		`storemirror_reconcile_repairs_total{entity="products",source="bamboo"}`,
+		`storemirror_inbox_events_total{source="bamboo",status="failed"}`,
+		`storemirror_drift_total{source="bamboo"}`,
+		`storemirror_untrusted_clock_total{source="bamboo"}`,
 	} {
 		if v, ok := metricValue(t, d, series); !ok || (strings.HasPrefix(series, "storemirror_last_webhook") && v != 0) {
 			t.Errorf("at start-up: %s = %v (present: %v), want it present (last webhook 0)", series, v, ok)

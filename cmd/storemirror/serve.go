@@ -27,23 +27,18 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	}
 	defer db.Close()
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics.RegisterBacklog(reg, db)
+	statusSrcs := statusSources(cfg.Sources, sources)
+	met := newDaemonMetrics(db, statusSrcs)
 	worker := &mirrorsync.Worker{
 		Inbox: db, Decoders: sources.decoders, Workers: cfg.Inbox.Workers, BatchSize: cfg.Inbox.BatchSize,
 		Policy: mirrorsync.RetryPolicy{MaxAttempts: cfg.Inbox.MaxAttempts, Backoff: mirrorsync.Backoff},
-		Poll:   time.Second, Log: log.WithField("component", "apply"), Metrics: metrics.NewApply(reg),
+		Poll:   time.Second, Log: log.WithField("component", "apply"), Metrics: met.apply,
 	}
 	ingester := webhooks.NewIngester(db, 100, worker.Nudge)
 	go ingester.Run()
-	statusSrcs := statusSources(cfg.Sources, sources)
-	passes := metrics.NewReconcile(reg)
-	passes.Declare(statusSrcs)
-	metrics.RegisterBuildInfo(reg, version)
-	state := &stateWatch{db: db, sources: statusSrcs, gauges: metrics.NewStatus(reg, statusSrcs), passes: passes,
+	state := &stateWatch{db: db, sources: statusSrcs, gauges: met.status, passes: met.passes,
 		log: log.WithField("component", "metrics")}
-	reconciler := newReconciler(db, sources, log, passes, cfg.Database.MaxConns)
+	reconciler := newReconciler(db, sources, log, met.passes, cfg.Database.MaxConns)
 	schedule := newSchedule(reconciler)
 	handler := webhooks.NewHandler(webhooks.Options{
 		Sources: sources.verifiers, Ingester: ingester, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
@@ -52,7 +47,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 			Status: func(ctx context.Context) (mirrorsync.Status, error) {
 				return mirrorsync.ReadStatus(ctx, db, version, statusSrcs, schedule.NextRun, time.Now())
 			}},
-		Log: log.WithField("component", "http"), Registry: reg,
+		Log: log.WithField("component", "http"), Registry: met.reg,
 	})
 
 	ln, err := m.listener(cfg.HTTP.Listen)
@@ -73,6 +68,26 @@ func (m *Main) serve(ctx context.Context, path string) error {
 		sd: newSystemd(m.Getenv), schemaPoll: m.schemaPoll,
 	}
 	return d.run(ctx, ln)
+}
+
+// daemonMetrics are what the daemon's /metrics shows: every configured source's series exist
+// from start-up, at 0, so that no alert sees "no data" before the first event.
+type daemonMetrics struct {
+	reg    *prometheus.Registry
+	apply  *metrics.Apply
+	passes *metrics.Reconcile
+	status *metrics.Status
+}
+
+func newDaemonMetrics(db *store.DB, srcs []mirrorsync.StatusSource) daemonMetrics {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics.RegisterBacklog(reg, db)
+	metrics.RegisterBuildInfo(reg, version)
+	m := daemonMetrics{reg: reg, apply: metrics.NewApply(reg), passes: metrics.NewReconcile(reg), status: metrics.NewStatus(reg, srcs)}
+	m.apply.Declare(srcs)
+	m.passes.Declare(srcs)
+	return m
 }
 
 // listener listens on address: with net.Listen, or the test's own listen.
