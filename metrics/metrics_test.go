@@ -93,14 +93,17 @@ func TestReconcileCountsRepairsAndRuns(t *testing.T) {
 	m.Repaired("shop", "products", 0) // no series for a pass that repaired nothing
 	m.Repaired("shop", "orders", 3)
 	m.Finished(mirrorsync.Run{Source: "shop", Entity: "orders", Status: mirrorsync.RunSucceeded})
+	m.Scheduled("shop", "orders", mirrorsync.ModeIncremental, 15*time.Minute)
 	series, help := gathered(t, reg)
 	check(t, series, map[string]float64{
-		`storemirror_reconcile_repairs_total{entity="orders",source="shop"}`:                 3,
-		`storemirror_reconcile_runs_total{entity="orders",source="shop",status="succeeded"}`: 1,
+		`storemirror_reconcile_repairs_total{entity="orders",source="shop"}`:                       3,
+		`storemirror_reconcile_runs_total{entity="orders",source="shop",status="succeeded"}`:       1,
+		`storemirror_reconcile_schedule_seconds{entity="orders",mode="incremental",source="shop"}`: 900,
 	})
 	for name, want := range map[string]string{
-		"storemirror_reconcile_repairs_total": "Rows a reconcile pass had to create, change or delete because the webhooks had not delivered the change, by source and entity.",
-		"storemirror_reconcile_runs_total":    "Reconcile passes by source, entity and outcome.",
+		"storemirror_reconcile_repairs_total":    "Rows a reconcile pass had to create, change or delete because the webhooks had not delivered the change, by source and entity.",
+		"storemirror_reconcile_runs_total":       "Reconcile passes by source, entity and outcome.",
+		"storemirror_reconcile_schedule_seconds": "The longest wait between two scheduled reconcile passes of the source, entity and mode (no series: the mode has no schedule).",
 	} {
 		if help[name] != want {
 			t.Errorf("%s help %q, want %q", name, help[name], want)

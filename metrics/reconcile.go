@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
@@ -11,6 +13,7 @@ type Reconcile struct {
 	repaired *prometheus.CounterVec
 	backfill *prometheus.CounterVec
 	runs     *prometheus.CounterVec
+	schedule *prometheus.GaugeVec
 }
 
 var _ mirrorsync.PassObserver = (*Reconcile)(nil)
@@ -30,8 +33,12 @@ func NewReconcile(reg prometheus.Registerer) *Reconcile {
 			Name: "storemirror_reconcile_runs_total",
 			Help: "Reconcile passes by source, entity and outcome.",
 		}, []string{"source", "entity", "status"}),
+		schedule: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "storemirror_reconcile_schedule_seconds",
+			Help: "The longest wait between two scheduled reconcile passes of the source, entity and mode (no series: the mode has no schedule).",
+		}, []string{"source", "entity", "mode"}),
 	}
-	reg.MustRegister(m.repaired, m.backfill, m.runs)
+	reg.MustRegister(m.repaired, m.backfill, m.runs, m.schedule)
 	return m
 }
 
@@ -46,6 +53,13 @@ func (m *Reconcile) Declare(sources []mirrorsync.StatusSource) {
 			m.runs.WithLabelValues(s.Name, e, mirrorsync.RunFailed)
 		}
 	}
+}
+
+// Scheduled records that the scheduled passes of (source, entity, mode) are never more than
+// every apart: how long an alert may wait before the next one is overdue. A mode without a
+// schedule has no series.
+func (m *Reconcile) Scheduled(source, entity, mode string, every time.Duration) {
+	m.schedule.WithLabelValues(source, entity, mode).Set(every.Seconds())
 }
 
 // Repaired implements mirrorsync.PassObserver.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -85,6 +86,7 @@ type daemonOptions struct {
 	env             map[string]string // added to the daemon's environment (NOTIFY_SOCKET...)
 	listen          func(network, address string) (net.Listener, error)
 	schemaPoll      time.Duration
+	reconcile       string // the bamboo source's reconcile settings, a YAML flow mapping; "": none
 }
 
 // startDaemonWith runs the real Main's serve on port 0, as o says, and returns once it listens.
@@ -109,7 +111,8 @@ sources:
     kind: bamboo
     secrets: ["${BAMBOO_SECRET}"]
     api: {base_url: %q, username: id, password: pw, requests_per_second: 100}
-`, !o.autoMigrateOff, o.shutdownTimeout, api.URL)
+    reconcile: %s
+`, !o.autoMigrateOff, o.shutdownTimeout, api.URL, cmp.Or(o.reconcile, "{}"))
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)

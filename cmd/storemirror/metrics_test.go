@@ -33,7 +33,7 @@ func metricValue(t *testing.T, d *runningDaemon, series string) (float64, bool) 
 // then they follow the database.
 func TestMetricsFromStartUp(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, e2eToken)
+	d := startDaemonWith(t, daemonOptions{adminToken: e2eToken, reconcile: `{schedule: "@every 15m"}`})
 	for _, series := range []string{
 		`storemirror_last_webhook_timestamp_seconds{source="bamboo"}`,
 		`storemirror_inbox_events{source="bamboo",status="pending"}`,
@@ -48,6 +48,12 @@ func TestMetricsFromStartUp(t *testing.T) {
 		if v, ok := metricValue(t, d, series); !ok || (strings.HasPrefix(series, "storemirror_last_webhook") && v != 0) {
 			t.Errorf("at start-up: %s = %v (present: %v), want it present (last webhook 0)", series, v, ok)
 		}
+	}
+	if v, _ := metricValue(t, d, `storemirror_reconcile_schedule_seconds{entity="orders",mode="incremental",source="bamboo"}`); v != 900 {
+		t.Errorf("the orders' incremental schedule: %v s, want 900", v)
+	}
+	if _, ok := metricValue(t, d, `storemirror_reconcile_schedule_seconds{entity="orders",mode="full",source="bamboo"}`); ok {
+		t.Error("the orders' full passes have a schedule gauge, but no schedule")
 	}
 	if _, body := d.do(t, http.MethodGet, "/metrics", nil, ""); !regexp.MustCompile(`storemirror_build_info\{goversion="go[^"]+",version="dev"\} 1`).MatchString(body) {
 		t.Error("storemirror_build_info{version,goversion} 1 is missing")
@@ -75,7 +81,7 @@ func TestMetricsFromStartUp(t *testing.T) {
 // counters.
 func TestResyncRepairsReachTheDaemonsCounters(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, e2eToken)
+	d := startDaemonWith(t, daemonOptions{adminToken: e2eToken, reconcile: `{schedule: "@every 15m"}`})
 	eventually(t, "the start-up pass to backfill the products", func() bool {
 		var n int
 		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.reconcile_runs WHERE entity = 'products' AND status = 'succeeded' AND backfilled = 2`)

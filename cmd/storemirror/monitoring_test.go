@@ -256,7 +256,9 @@ func metricNames(t *testing.T, exprs map[string]string) map[string][]string {
 // TestMonitoringOnLiveMetrics scrapes the /metrics of the real daemon: promtool finds nothing to
 // lint in it, and every metric that the alert rules and the dashboard name is one it exports.
 func TestMonitoringOnLiveMetrics(t *testing.T) {
-	d := startDaemon(t, e2eToken)
+	t.Parallel()
+	// Scheduled as the example configuration is, so that the schedules' gauges exist.
+	d := startDaemonWith(t, daemonOptions{adminToken: e2eToken, reconcile: `{schedule: "@every 15m", full_schedule: "0 3 * * *"}`})
 
 	// One stored and applied delivery, so that the series labelled by a request's outcome exist;
 	// the daemon's start-up pass does the same for the reconciler's.

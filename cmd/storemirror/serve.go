@@ -39,7 +39,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	state := &stateWatch{db: db, sources: statusSrcs, gauges: met.status, passes: met.passes,
 		log: log.WithField("component", "metrics")}
 	reconciler := newReconciler(db, sources, log, met.passes, cfg.Database.MaxConns)
-	schedule := newSchedule(reconciler)
+	schedule := newSchedule(reconciler, met.passes)
 	handler := webhooks.NewHandler(webhooks.Options{
 		Sources: sources.verifiers, Ingester: ingester, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Ready: func(ctx context.Context) error { return ready(ctx, db) },
