@@ -20,13 +20,14 @@ func RegisterBuildInfo(reg prometheus.Registerer, version string) {
 }
 
 // Status is the gauges of what the database says about each configured source: when its last
-// webhook was stored, its inbox events now pending and now failed, and when each entity's last
-// pass succeeded. Every series exists from registration, at 0, so that an alert on a source that
+// webhook was stored, its inbox events now pending, now failed, and failed for good, and when
+// each entity's last pass succeeded. Every series exists from registration, at 0, so that an alert on a source that
 // never received anything sees 0 and not "no data". The daemon sets them from the database on
 // a timer (Set), not at each scrape; every daemon of one database shows the same values.
 type Status struct {
 	lastWebhook *prometheus.GaugeVec
 	inbox       *prometheus.GaugeVec
+	failedFinal *prometheus.GaugeVec
 	lastSuccess *prometheus.GaugeVec
 }
 
@@ -44,14 +45,19 @@ func NewStatus(reg prometheus.Registerer, sources []mirrorsync.StatusSource) *St
 			Name: "storemirror_inbox_events",
 			Help: "The source's stored webhook events now pending (not applied yet) and now failed (until replayed).",
 		}, []string{"source", "status"}),
+		failedFinal: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "storemirror_inbox_events_failed_for_good",
+			Help: "The source's failed events that will not be tried again (refused, or out of attempts) until replayed: the failed events of storemirror_inbox_events less those waiting for a retry.",
+		}, []string{"source"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "storemirror_reconcile_last_success_timestamp_seconds",
 			Help: "When the last succeeded reconcile pass of the source and entity ended (Unix seconds; 0: none yet).",
 		}, []string{"source", "entity"}),
 	}
-	reg.MustRegister(m.lastWebhook, m.inbox, m.lastSuccess)
+	reg.MustRegister(m.lastWebhook, m.inbox, m.failedFinal, m.lastSuccess)
 	for _, s := range sources {
 		m.lastWebhook.WithLabelValues(s.Name).Set(0)
+		m.failedFinal.WithLabelValues(s.Name).Set(0)
 		for _, status := range gaugedStatuses {
 			m.inbox.WithLabelValues(s.Name, status).Set(0)
 		}
@@ -70,6 +76,7 @@ func (m *Status) Set(sources []mirrorsync.SourceStatus) {
 		}
 		m.inbox.WithLabelValues(s.Name, "pending").Set(float64(s.Events.Pending))
 		m.inbox.WithLabelValues(s.Name, "failed").Set(float64(s.Events.Failed))
+		m.failedFinal.WithLabelValues(s.Name).Set(float64(max(0, s.Events.Failed-s.Retrying)))
 		for _, e := range s.Entities {
 			if e.LastSuccessAt != nil {
 				m.lastSuccess.WithLabelValues(s.Name, e.Entity).Set(unixSeconds(*e.LastSuccessAt))

@@ -33,6 +33,8 @@ func TestStatusSeriesExistFromTheStart(t *testing.T) {
 		`storemirror_inbox_events{source="bamboo",status="failed"}`:                               0,
 		`storemirror_inbox_events{source="canon",status="pending"}`:                               0,
 		`storemirror_inbox_events{source="canon",status="failed"}`:                                0,
+		`storemirror_inbox_events_failed_for_good{source="bamboo"}`:                               0,
+		`storemirror_inbox_events_failed_for_good{source="canon"}`:                                0,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="products",source="bamboo"}`: 0,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="orders",source="bamboo"}`:   0,
 		`storemirror_reconcile_repairs_total{entity="orders",source="bamboo"}`:                    0,
@@ -53,7 +55,8 @@ func TestStatusSeriesExistFromTheStart(t *testing.T) {
 	if _, ok := series[`storemirror_reconcile_last_success_timestamp_seconds{entity="products",source="canon"}`]; ok {
 		t.Error("a source without an api has a last-success series")
 	}
-	for _, name := range []string{"storemirror_build_info", "storemirror_last_webhook_timestamp_seconds", "storemirror_inbox_events", "storemirror_reconcile_last_success_timestamp_seconds"} {
+	for _, name := range []string{"storemirror_build_info", "storemirror_last_webhook_timestamp_seconds", "storemirror_inbox_events",
+		"storemirror_inbox_events_failed_for_good", "storemirror_reconcile_last_success_timestamp_seconds"} {
 		if help[name] == "" {
 			t.Errorf("%s has no help", name)
 		}
@@ -67,7 +70,7 @@ func TestStatusSetFromARead(t *testing.T) {
 	webhook := time.Date(2026, 5, 1, 10, 0, 0, 500_000_000, time.UTC)
 	success := time.Date(2026, 5, 1, 3, 0, 9, 0, time.UTC)
 	m.Set([]mirrorsync.SourceStatus{
-		{Name: "bamboo", LastWebhookAt: &webhook, Events: mirrorsync.EventCounts{Pending: 3, Applied: 41, Ignored: 2, Failed: 1},
+		{Name: "bamboo", LastWebhookAt: &webhook, Events: mirrorsync.EventCounts{Pending: 3, Applied: 41, Ignored: 2, Failed: 5}, Retrying: 2,
 			Entities: []mirrorsync.EntityStatus{{Entity: "products", LastSuccessAt: &success}, {Entity: "orders"}}},
 		{Name: "canon"},
 	})
@@ -76,7 +79,9 @@ func TestStatusSetFromARead(t *testing.T) {
 		`storemirror_last_webhook_timestamp_seconds{source="bamboo"}`:                             1777629600.5,
 		`storemirror_last_webhook_timestamp_seconds{source="canon"}`:                              0,
 		`storemirror_inbox_events{source="bamboo",status="pending"}`:                              3,
-		`storemirror_inbox_events{source="bamboo",status="failed"}`:                               1,
+		`storemirror_inbox_events{source="bamboo",status="failed"}`:                               5,
+		`storemirror_inbox_events_failed_for_good{source="bamboo"}`:                               3,
+		`storemirror_inbox_events_failed_for_good{source="canon"}`:                                0,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="products",source="bamboo"}`: 1777604409,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="orders",source="bamboo"}`:   0,
 	} {

@@ -49,6 +49,7 @@ func (db *DB) readStatus(ctx context.Context, sources []mirrorsync.StatusSource,
 	steps := []func() error{
 		func() error { return readInboxTimes(ctx, tx, names, byName) },
 		func() error { return readInboxCounts(ctx, tx, names, byName) },
+		func() error { return readRetrying(ctx, tx, names, byName) },
 		func() error { return readLastSuccesses(ctx, tx, pairSources, pairEntities, byName) },
 	}
 	if all {
@@ -104,6 +105,30 @@ func readInboxCounts(ctx context.Context, tx *sqlx.Tx, names []string, by map[st
 		}
 	}
 	return nil
+}
+
+// readRetrying counts each source's failed events that are due again. They are in the partial
+// index of due events, which holds only the backlog; an event failed for good has no due_at.
+// Read in the same snapshot as the counts, so that failed less retrying is exact.
+func readRetrying(ctx context.Context, tx *sqlx.Tx, names []string, by map[string]*mirrorsync.SourceStatus) error {
+	const query = `
+		SELECT source, count(*) FROM sync.webhook_events
+		WHERE due_at IS NOT NULL AND status = 'failed' AND source = ANY($1::text[])
+		GROUP BY source`
+	rows, err := tx.QueryContext(ctx, query, pq.StringArray(names))
+	if err != nil {
+		return fmt.Errorf("retrying events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return fmt.Errorf("retrying events: %w", err)
+		}
+		by[name].Retrying = n
+	}
+	return rows.Err()
 }
 
 func readLatestFailed(ctx context.Context, tx *sqlx.Tx, names []string, by map[string]*mirrorsync.SourceStatus) error {

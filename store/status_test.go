@@ -305,6 +305,50 @@ func TestSourceStatuses(t *testing.T) {
 	}
 }
 
+// transient handles events as InboxRules do, except that its decoding errors are worth a retry,
+// as a passing trouble while applying would be.
+type transient struct{ mirrorsync.InboxRules }
+
+func (transient) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) { return decodeByBody(ev) }
+
+// Of a source's failed events, those due for another try are told apart from those failed for
+// good (out of attempts, or refused), in the same read as the counts.
+func TestRetryingFailedEvents(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	ctx := context.Background()
+	deliver(t, db, "a", "fail", "m1")
+	drain(t, db) // one attempt allowed: a's first event fails for good
+	deliver(t, db, "a", "fail", "fail")
+	deliver(t, db, "b", "fail")
+	retry := transient{mirrorsync.InboxRules{Policy: mirrorsync.RetryPolicy{MaxAttempts: 3, Backoff: mirrorsync.Backoff}}}
+	if b, err := db.ApplyPending(ctx, 100, retry); err != nil || len(b.Outcomes) != 3 {
+		t.Fatalf("apply: %d outcomes, %v; want 3", len(b.Outcomes), err)
+	}
+	got, err := db.SourceGauges(ctx, []mirrorsync.StatusSource{{Name: "a"}, {Name: "b"}, {Name: "c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []struct {
+		failed, retrying int64
+	}{{3, 2}, {1, 1}, {0, 0}} {
+		if s := got[i]; s.Events.Failed != want.failed || s.Retrying != want.retrying {
+			t.Errorf("%s: got %d failed, %d retrying; want %d, %d", s.Name, s.Events.Failed, s.Retrying, want.failed, want.retrying)
+		}
+	}
+	// A replay puts the events back to pending: none is failed, or retrying, any more.
+	if n, err := db.RequeueEvents(ctx, mirrorsync.Requeue{Source: "a"}); err != nil || n != 3 {
+		t.Fatalf("replay a's failed events: %d, %v; want 3", n, err)
+	}
+	got, err = db.SourceGauges(ctx, []mirrorsync.StatusSource{{Name: "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Events.Failed != 0 || got[0].Retrying != 0 {
+		t.Errorf("a after a replay: got %d failed, %d retrying; want 0, 0", got[0].Events.Failed, got[0].Retrying)
+	}
+}
+
 // The repairs of a pass run outside a daemon are taken by exactly one daemon, even when several
 // ask at once.
 func TestUnreportedRepairsAreTakenOnce(t *testing.T) {

@@ -28,6 +28,9 @@ type SourceStatus struct {
 	Drift int64 `json:"drift"`
 	// RepairsByDay covers the last StatusDays days (UTC), oldest first, one entry a day.
 	RepairsByDay []DayRepairs `json:"repairs_by_day"`
+	// Retrying counts the failed events (of Events.Failed) that will be tried again: the rest
+	// failed for good. The gauges show it; the status JSON keeps its four counts of events.
+	Retrying int64 `json:"-"`
 }
 
 // EventCounts are a source's inbox events by status.

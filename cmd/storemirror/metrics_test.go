@@ -38,6 +38,7 @@ func TestMetricsFromStartUp(t *testing.T) {
 		`storemirror_last_webhook_timestamp_seconds{source="bamboo"}`,
 		`storemirror_inbox_events{source="bamboo",status="pending"}`,
 		`storemirror_inbox_events{source="bamboo",status="failed"}`,
+		`storemirror_inbox_events_failed_for_good{source="bamboo"}`,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="products",source="bamboo"}`,
 		`storemirror_reconcile_last_success_timestamp_seconds{entity="orders",source="bamboo"}`,
 		`storemirror_reconcile_repairs_total{entity="products",source="bamboo"}`,
@@ -75,13 +76,26 @@ func TestMetricsFromStartUp(t *testing.T) {
 		v, _ := metricValue(t, d, `storemirror_reconcile_last_success_timestamp_seconds{entity="products",source="bamboo"}`)
 		return v >= float64(before.Add(-time.Minute).Unix())
 	})
+
+	// A signed order its decoder refuses fails for good at once: no retry would read it.
+	garbled := `{"orderId":100125,"status":"succeeded","totalCards":"many"}`
+	sig, _ = wh.Sign("msg_garbled", time.Now(), []byte(garbled))
+	h = http.Header{"Svix-Id": {"msg_garbled"}, "Svix-Timestamp": {strconv.FormatInt(time.Now().Unix(), 10)}, "Svix-Signature": {sig}}
+	if status, resp := d.do(t, http.MethodPost, "/webhooks/bamboo", h, garbled); status != http.StatusOK {
+		t.Fatalf("signed, garbled webhook: %d %s", status, resp)
+	}
+	eventually(t, "the garbled delivery failed for good in /metrics", func() bool {
+		failed, _ := metricValue(t, d, `storemirror_inbox_events{source="bamboo",status="failed"}`)
+		final, _ := metricValue(t, d, `storemirror_inbox_events_failed_for_good{source="bamboo"}`)
+		return failed == 1 && final == 1
+	})
 }
 
 // A pass run by storemirror resync, a process without /metrics, reaches the running daemon's
 // counters.
 func TestResyncRepairsReachTheDaemonsCounters(t *testing.T) {
 	t.Parallel()
-	d := startDaemonWith(t, daemonOptions{adminToken: e2eToken, reconcile: `{schedule: "@every 15m"}`})
+	d := startDaemon(t, e2eToken)
 	eventually(t, "the start-up pass to backfill the products", func() bool {
 		var n int
 		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.reconcile_runs WHERE entity = 'products' AND status = 'succeeded' AND backfilled = 2`)
