@@ -27,6 +27,7 @@ var (
 	alertTestFiles = []string{"alerts_test.yml", "alerts_weekly_test.yml"} // beside alertRulesFile
 	dashboardFile  = filepath.Join("..", "..", "deploy", "grafana", "storemirror.json")
 	runbookFile    = filepath.Join("..", "..", "docs", "runbook.md")
+	metricsDocFile = filepath.Join("..", "..", "docs", "operating.md") // its table lists every metric
 )
 
 const runbookURL = "https://github.com/storemirror/storemirror/blob/main/docs/runbook.md"
@@ -254,7 +255,8 @@ func metricNames(t *testing.T, exprs map[string]string) map[string][]string {
 }
 
 // TestMonitoringOnLiveMetrics scrapes the /metrics of the real daemon: promtool finds nothing to
-// lint in it, and every metric that the alert rules and the dashboard name is one it exports.
+// lint in it, every metric that the alert rules and the dashboard name is one it exports, and
+// every storemirror metric it exports is documented.
 func TestMonitoringOnLiveMetrics(t *testing.T) {
 	t.Parallel()
 	// Scheduled as the example configuration is, so that the schedules' gauges exist.
@@ -289,7 +291,14 @@ func TestMonitoringOnLiveMetrics(t *testing.T) {
 	exported := map[string]bool{
 		"up": true, // Prometheus writes it for every target it scrapes
 	}
+	doc, err := os.ReadFile(metricsDocFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, f := range families {
+		if strings.HasPrefix(name, "storemirror_") && !bytes.Contains(doc, []byte("`"+name+"`")) {
+			t.Errorf("%s is exported but not in %s", name, metricsDocFile)
+		}
 		exported[name] = true
 		switch f.GetType().String() {
 		case "HISTOGRAM":
