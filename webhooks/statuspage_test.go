@@ -93,9 +93,11 @@ func wantText(t *testing.T, ctx context.Context, sel, want string) {
 func TestStatusPageInABrowser(t *testing.T) {
 	t.Parallel()
 	h := newPageHarness(t)
+	// The browser first: installing and starting Chromium may take a minute on a fresh machine,
+	// and the page must then show the webhooks as seconds old.
+	ctx, prompts := newBrowser(t, "operator", adminToken)
 	h.deliver(t, "shop", "tea", "coffee", "bug-1")
 	h.deliver(t, "other", "green")
-	ctx, prompts := newBrowser(t, "operator", adminToken)
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(h.Server.URL+"/status"))
 	if err != nil {
 		t.Fatal(err)
