@@ -17,7 +17,8 @@ import (
 
 // DB is storemirror's database.
 type DB struct {
-	db *sqlx.DB
+	db    *sqlx.DB
+	owner owner // held while this process has queued runs (see SweepRuns)
 
 	migrateOnce stdsync.Once // the goose provider, built once: /readyz asks on every probe
 	provider    *goose.Provider
@@ -44,8 +45,12 @@ func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
 	return &DB{db: db}, nil
 }
 
-// Close closes the connection pool.
-func (db *DB) Close() error { return db.db.Close() }
+// Close closes the connection pool (and releases the owner lock of the runs this process
+// queued).
+func (db *DB) Close() error {
+	db.owner.close()
+	return db.db.Close()
+}
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {

@@ -21,7 +21,7 @@ func (db *DB) LockPass(ctx context.Context, source, entity string, wait bool) (f
 	if err != nil {
 		return nil, false, fmt.Errorf("lock pass: %w", err)
 	}
-	key := "storemirror/reconcile/" + source + "/" + entity
+	key := passLockName(source, entity)
 	var ok bool
 	if wait {
 		_, err = conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, key)
@@ -42,6 +42,14 @@ func (db *DB) LockPass(ctx context.Context, source, entity string, wait bool) (f
 	}
 	return unlock, true, nil
 }
+
+// passLockName names the advisory lock of a (source, entity) pass; passLockKey is its key in
+// SQL over a row of sync.reconcile_runs, the same.
+func passLockName(source, entity string) string {
+	return "storemirror/reconcile/" + source + "/" + entity
+}
+
+const passLockKey = `hashtextextended('storemirror/reconcile/' || source || '/' || entity, 0)`
 
 // NextSeq draws a number from the receive order that inbox events share: a reconcile page's
 // changes rank after every event received before it.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -25,12 +26,17 @@ func (db *DB) StartRun(ctx context.Context, source, entity, mode, trigger string
 	return run, nil
 }
 
-// QueueRun records a reconcile pass that was asked for and waits to start.
+// QueueRun records a reconcile pass that was asked for and waits to start, owned by this
+// process (see SweepRuns): while it waits, no lock of its own says that it lives.
 func (db *DB) QueueRun(ctx context.Context, source, entity, mode, trigger string) (mirrorsync.Run, error) {
 	var run mirrorsync.Run
-	err := db.db.GetContext(ctx, &run, `
-		INSERT INTO sync.reconcile_runs (source, entity, mode, trigger, status) VALUES ($1, $2, $3, $4, 'queued')
-		RETURNING `+runColumns, source, entity, mode, trigger)
+	owner, err := db.owner.key(ctx, db.db)
+	if err != nil {
+		return run, fmt.Errorf("queue run: %w", err)
+	}
+	err = db.db.GetContext(ctx, &run, `
+		INSERT INTO sync.reconcile_runs (source, entity, mode, trigger, status, owner) VALUES ($1, $2, $3, $4, 'queued', $5)
+		RETURNING `+runColumns, source, entity, mode, trigger, owner)
 	if err != nil {
 		return run, fmt.Errorf("queue run: %w", err)
 	}
@@ -52,12 +58,17 @@ func (db *DB) BeginRun(ctx context.Context, id int64) (mirrorsync.Run, error) {
 }
 
 // UpdateRun records a run's progress or end. The end of a run (its first update to succeeded
-// or failed) also counts it in sync.reconcile_days, in the same transaction.
+// or failed) also counts it in sync.reconcile_days, in the same transaction. A run that ended
+// otherwise already (SweepRuns found its process gone: it had lost its lock) stays as it
+// ended, and the update is mirrorsync.ErrRunEnded, so that the pass stops.
 func (db *DB) UpdateRun(ctx context.Context, run mirrorsync.Run) error {
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var was string
 		if err := tx.GetContext(ctx, &was, `SELECT status FROM sync.reconcile_runs WHERE id = $1 FOR UPDATE`, run.ID); err != nil {
 			return notFound(err, fmt.Sprintf("run %d", run.ID))
+		}
+		if (was == mirrorsync.RunSucceeded || was == mirrorsync.RunFailed) && run.Status != was {
+			return fmt.Errorf("%w (%s)", mirrorsync.ErrRunEnded, was)
 		}
 		_, err := tx.ExecContext(ctx, `
 			UPDATE sync.reconcile_runs SET status = $2, finished_at = $3, pages = $4, fetched = $5, created = $6,
@@ -65,8 +76,8 @@ func (db *DB) UpdateRun(ctx context.Context, run mirrorsync.Run) error {
 			WHERE id = $1`,
 			run.ID, run.Status, run.FinishedAt, run.Pages, run.Fetched, run.Created, run.Updated, run.Deleted,
 			run.Unchanged, run.Backfilled, run.Error)
-		if err != nil || !run.Finished() || was == mirrorsync.RunSucceeded || was == mirrorsync.RunFailed {
-			return err
+		if err != nil || !run.Finished() || was == run.Status {
+			return err // a repeated final update counts the day once
 		}
 		return countRunDay(ctx, tx, run)
 	})
@@ -123,4 +134,54 @@ func (db *DB) Backfilling(ctx context.Context, run mirrorsync.Run) (bool, error)
 		return false, fmt.Errorf("backfilling: %w", err)
 	}
 	return backfill, nil
+}
+
+// SweepRuns marks failed the open runs whose process is gone, and returns them: a running run
+// whose (source, entity) pass lock no session holds (a pass holds it from before its row says
+// running to after it records the end), and a queued run whose owner lock no session holds
+// (see QueueRun). Like any pass that ends, each is counted in sync.reconcile_days and its
+// scratch rows go. It only reads pg_locks, so a pass about to start never finds the lock taken
+// by the sweep.
+func (db *DB) SweepRuns(ctx context.Context) ([]mirrorsync.Run, error) {
+	var runs []mirrorsync.Run
+	err := db.db.SelectContext(ctx, &runs, `
+		WITH gone AS (
+			UPDATE sync.reconcile_runs SET status = 'failed', finished_at = now(),
+				error = CASE WHEN status = 'running' THEN $1 ELSE $2 END
+			WHERE status IN ('queued', 'running')
+			  AND NOT sync.advisory_lock_held(CASE WHEN status = 'running' THEN `+passLockKey+` ELSE owner END)
+			RETURNING `+runColumns+`),
+		scratch AS (DELETE FROM sync.reconcile_seen AS s USING gone WHERE s.run_id = gone.id),
+		days AS (
+			INSERT INTO sync.reconcile_days AS d (source, entity, day, runs, failed, repairs, backfilled)
+			SELECT source, entity, (finished_at AT TIME ZONE 'UTC')::date, count(*), count(*),
+				sum(created + updated + deleted), sum(backfilled)
+			FROM gone GROUP BY 1, 2, 3
+			ON CONFLICT (source, entity, day) DO UPDATE SET runs = d.runs + EXCLUDED.runs, failed = d.failed + EXCLUDED.failed,
+				repairs = d.repairs + EXCLUDED.repairs, backfilled = d.backfilled + EXCLUDED.backfilled)
+		SELECT * FROM gone ORDER BY id`, mirrorsync.AbandonedRunning, mirrorsync.AbandonedQueued)
+	if err != nil {
+		return nil, fmt.Errorf("sweep abandoned runs: %w", err)
+	}
+	return runs, nil
+}
+
+// PruneRuns deletes the runs that ended before cutoff, up to limit of them, and returns how
+// many it deleted. It keeps, of each (source, entity), its latest run, its latest ended run
+// (whether a failed backfill goes on) and its latest succeeded run of each mode (the status's
+// last success and expected rows), however old. The days of sync.reconcile_days stay.
+func (db *DB) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	res, err := db.db.ExecContext(ctx, `
+		DELETE FROM sync.reconcile_runs WHERE id IN (
+			SELECT id FROM sync.reconcile_runs
+			WHERE finished_at < $1
+			  AND id NOT IN (SELECT max(id) FROM sync.reconcile_runs GROUP BY source, entity)
+			  AND id NOT IN (SELECT max(id) FROM sync.reconcile_runs WHERE finished_at IS NOT NULL GROUP BY source, entity)
+			  AND id NOT IN (SELECT DISTINCT ON (source, entity, mode) id FROM sync.reconcile_runs
+			                 WHERE status = 'succeeded' ORDER BY source, entity, mode, finished_at DESC)
+			ORDER BY id LIMIT $2)`, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", err)
+	}
+	return res.RowsAffected()
 }

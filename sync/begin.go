@@ -42,6 +42,8 @@ func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOpti
 			return run, nil, err
 		}
 	}
+	// Holding the lock, no other pass of (source, entity) runs: a run left running is abandoned.
+	r.Sweep(ctx)
 	if o.Run == nil {
 		run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger)
 	} else {

@@ -53,6 +53,9 @@ type ReconcileStore interface {
 	QueueRun(ctx context.Context, source, entity, mode, trigger string) (Run, error)
 	BeginRun(ctx context.Context, id int64) (Run, error)
 	UpdateRun(ctx context.Context, run Run) error
+	// SweepRuns marks failed (AbandonedRunning, AbandonedQueued) the queued and running runs
+	// whose process is gone, and returns them.
+	SweepRuns(ctx context.Context) ([]Run, error)
 	// Backfilling reports whether run is a backfill: no pass of its source and entity has
 	// completed, and the mirror had nothing of the entity before the first one began.
 	Backfilling(ctx context.Context, run Run) (bool, error)
@@ -377,6 +380,26 @@ func (r *Reconciler) Resync(ctx context.Context, source string, entities []strin
 		})
 	}
 	return ids, nil
+}
+
+// Sweep marks failed the runs that a process which stopped left queued or running, and logs
+// them: the daemon calls it at start and every few seconds, and each pass before it starts.
+func (r *Reconciler) Sweep(ctx context.Context) {
+	runs, err := r.Store.SweepRuns(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.Log.WithError(err).Warn("could not look for abandoned reconcile runs")
+		}
+		return
+	}
+	for _, run := range runs {
+		r.Log.WithFields(logrus.Fields{"source": run.Source, "entity": run.Entity, "mode": run.Mode, "run_id": run.ID,
+			"trigger": run.Trigger, "pages": run.Pages, "fetched": run.Fetched}).
+			Warn("reconcile run abandoned by a process that stopped; marked failed")
+		if r.Metrics != nil {
+			r.Metrics.Finished(run)
+		}
+	}
 }
 
 // Run reports a run (the admin API).

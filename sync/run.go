@@ -1,6 +1,9 @@
 package sync
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Run is one reconcile pass over one (source, entity): a row of sync.reconcile_runs.
 type Run struct {
@@ -49,4 +52,15 @@ const (
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
+)
+
+// ErrRunEnded is returned for an update of a run that has ended already: its process was
+// found gone (it had lost its lock) and the run was marked failed.
+var ErrRunEnded = errors.New("the run has ended already")
+
+// Abandoned is the error of a run whose process stopped (killed, its host lost, its database
+// session cut) before it recorded the end: what the sweep for abandoned runs writes.
+const (
+	AbandonedRunning = "abandoned: the process running this pass stopped before it ended"
+	AbandonedQueued  = "abandoned: the process that queued this pass stopped before it began"
 )

@@ -72,7 +72,8 @@ type serveError struct{ err error }
 func (e *serveError) Error() string { return "the HTTP server stopped: " + e.err.Error() }
 func (e *serveError) Unwrap() error { return e.err }
 
-// startWork starts the background work: the apply workers, the pruning, the reconcile
+// startWork starts the background work: the apply workers, the pruning (of the inbox and of
+// the reconcile runs), the reconcile
 // schedule, the refresh of the status gauges and the watchdog. The function it returns stops
 // them and waits for them; a batch in flight is finished first.
 func (d *daemon) startWork() (stop func()) {
@@ -80,6 +81,9 @@ func (d *daemon) startWork() (stop func()) {
 	var wg stdsync.WaitGroup
 	wg.Go(func() { d.worker.Run(ctx) })
 	wg.Go(func() { d.worker.Prune(ctx, time.Duration(d.cfg.Inbox.Retention), 10*time.Minute) })
+	wg.Go(func() {
+		pruneRuns(ctx, d.db, time.Duration(d.cfg.Inbox.Retention), 10*time.Minute, d.log.WithField("component", "reconcile"))
+	})
 	wg.Go(func() { d.state.run(ctx, 5*time.Second) })
 	wg.Go(func() { d.sd.pingWatchdog(ctx, d.db.Ping, d.log) })
 	d.schedule.start()

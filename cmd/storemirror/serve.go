@@ -36,9 +36,9 @@ func (m *Main) serve(ctx context.Context, path string) error {
 	}
 	ingester := webhooks.NewIngester(db, 100, worker.Nudge)
 	go ingester.Run()
-	state := &stateWatch{db: db, sources: statusSrcs, gauges: met.status, passes: met.passes,
-		log: log.WithField("component", "metrics")}
 	reconciler := newReconciler(db, sources, log, met.passes, cfg.Database.MaxConns)
+	state := &stateWatch{db: db, sources: statusSrcs, gauges: met.status, passes: met.passes,
+		log: log.WithField("component", "metrics"), sweep: reconciler.Sweep}
 	schedule := newSchedule(reconciler, met.passes)
 	handler := webhooks.NewHandler(webhooks.Options{
 		Sources: sources.verifiers, Ingester: ingester, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,

@@ -11,15 +11,16 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// stateWatch keeps the daemon's view of the database current: it folds the inbox counters,
-// sets the status gauges, and adds the repairs of passes run outside a daemon (storemirror
-// resync) to this daemon's counters.
+// stateWatch keeps the daemon's view of the database current: it marks failed the runs a
+// process that stopped left open, folds the inbox counters, sets the status gauges, and adds
+// the repairs of passes run outside a daemon (storemirror resync) to this daemon's counters.
 type stateWatch struct {
 	db      *store.DB
 	sources []mirrorsync.StatusSource
 	gauges  *metrics.Status
 	passes  *metrics.Reconcile
 	log     *logrus.Entry
+	sweep   func(context.Context) // the reconciler's Sweep; nil: none
 }
 
 // run refreshes at once, then every interval until ctx is done: the gauges change on this
@@ -40,6 +41,9 @@ func (w *stateWatch) run(ctx context.Context, interval time.Duration) {
 }
 
 func (w *stateWatch) refresh(ctx context.Context) error {
+	if w.sweep != nil {
+		w.sweep(ctx)
+	}
 	if err := w.db.CompactInboxCounts(ctx); err != nil {
 		return err
 	}
@@ -57,4 +61,39 @@ func (w *stateWatch) refresh(ctx context.Context) error {
 		w.passes.Backfilled(r.Source, r.Entity, int(r.Backfilled))
 	}
 	return nil
+}
+
+// pruneRuns deletes the reconcile runs that ended longer than retention ago (the inbox's
+// retention: a zero keeps them for ever), in bounded batches, every interval until ctx is
+// done. The latest runs of each source and entity stay (see store.DB.PruneRuns).
+func pruneRuns(ctx context.Context, db *store.DB, retention, interval time.Duration, log *logrus.Entry) {
+	if retention <= 0 {
+		return
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		var total int64
+		for ctx.Err() == nil {
+			n, err := db.PruneRuns(ctx, time.Now().Add(-retention), 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.WithError(err).Warn("prune reconcile runs failed")
+				}
+				break
+			}
+			total += n
+			if n < 1000 {
+				break
+			}
+		}
+		if total > 0 {
+			log.WithField("runs", total).Info("pruned old reconcile runs")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }

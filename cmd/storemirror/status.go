@@ -53,6 +53,11 @@ func (m *Main) status(ctx context.Context, path string, o statusOptions) error {
 	if err := ready(ctx, db); err != nil {
 		return fmt.Errorf("status: %w", err)
 	}
+	// A run its process left open would read as running for ever: mark it first, as a daemon
+	// does every few seconds (the command may run with no daemon up).
+	if _, err := db.SweepRuns(ctx); err != nil {
+		fmt.Fprintf(m.Stderr, "status: runs left open by a process that stopped may show as running: %v\n", err)
+	}
 	now := time.Now()
 	st, err := mirrorsync.ReadStatus(ctx, db, version, statusSources(cfg.Sources, srcs), nil, now)
 	if err != nil {
