@@ -27,6 +27,8 @@ func (r *Reconciler) begin(ctx context.Context, source, entity string, o PassOpt
 
 // lock takes the pass lock of (source, entity) and starts the run.
 func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOptions) (run Run, unlock func(), err error) {
+	// A run left running by a process that stopped would otherwise show beside this one.
+	r.Sweep(ctx)
 	unlock, locked, err := r.Store.LockPass(ctx, source, entity, false)
 	if err != nil {
 		run, err := r.fail(ctx, o.Run, fmt.Errorf("lock pass: %w", err))
@@ -42,8 +44,6 @@ func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOpti
 			return run, nil, err
 		}
 	}
-	// Holding the lock, no other pass of (source, entity) runs: a run left running is abandoned.
-	r.Sweep(ctx)
 	if o.Run == nil {
 		run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger)
 	} else {
