@@ -6,17 +6,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
 // storemirror status reads the database alone: after a resync it shows the pass, as a table and
-// as the JSON of GET /admin/status.
+// as the JSON of GET /admin/status; a pass a killed process left running shows as abandoned.
 func TestStatusCommand(t *testing.T) {
 	t.Parallel()
 	api := fakeCatalog(t)
 	path, env := writeConfig(t, api.URL)
-	if out, err := runCommand(t, env, "resync", "--config", path, "--source", "bamboo", "--mode", "full"); err != nil {
+	if out, err := runCommand(t, env, "resync", "--config", path, "--source", "bamboo", "--entity", "products", "--mode", "full"); err != nil {
 		t.Fatalf("resync: %v\n%s", err, out)
+	}
+	db, err := sqlx.Connect("postgres", env["DB_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// A pass of orders whose process died: running, and nobody holds its lock.
+	if _, err := db.Exec(`INSERT INTO sync.reconcile_runs (source, entity, mode, trigger, status, started_at, pages)
+		VALUES ('bamboo', 'orders', 'incremental', 'schedule', 'running', now(), 1)`); err != nil {
+		t.Fatal(err)
 	}
 	out, err := runCommand(t, env, "status", "--config", path)
 	if err != nil {
@@ -53,6 +65,10 @@ func TestStatusCommand(t *testing.T) {
 	products := st.Sources[0].Entities[0]
 	if products.Entity != "products" || products.LastRun == nil || products.LastRun.Backfilled != 2 || products.LastSuccessAt == nil || products.NextRunAt != nil {
 		t.Errorf("products: got %+v, want the backfill, its success, and no schedule", products)
+	}
+	orders := st.Sources[0].Entities[1]
+	if r := orders.LastRun; orders.Entity != "orders" || r == nil || r.Status != mirrorsync.RunFailed || r.Error == nil || *r.Error != mirrorsync.AbandonedRunning || r.Pages != 1 {
+		t.Errorf("orders: got %+v (last run %+v), want its abandoned pass failed", orders, orders.LastRun)
 	}
 	if _, err := runCommand(t, env, "status", "--config", path, "extra"); err == nil {
 		t.Error("status with an extra argument succeeded")
