@@ -11,7 +11,11 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-const eventSummaryColumns = `id, source, delivery_id, event_type, received_at, status, attempts, last_error`
+const eventSummaryColumns = `id, source, delivery_id, event_type, received_at, status, attempts, last_error,
+	replayed_at, ` + eventOrigin
+
+// eventOrigin is what last put an event to be applied: its webhook delivery, or a replay.
+const eventOrigin = `CASE WHEN replayed_at IS NULL THEN 'webhook' ELSE 'replay' END AS origin`
 
 // where builds a WHERE clause from the conditions whose value is set, numbering placeholders
 // from 1, so that the planner sees only the filters asked for and picks their index.
@@ -73,7 +77,7 @@ func (db *DB) ListRuns(ctx context.Context, f mirrorsync.RunFilter) ([]mirrorsyn
 const requeueBatch = 1000
 
 // RequeueEvents puts the events r selects back to pending, due now, with a fresh count of
-// attempts, and returns how many it requeued: the apply workers apply them again through the
+// attempts, marked replayed, and returns how many it requeued: the apply workers apply them again through the
 // current decoders. Pending events are left as they are. It works through the events in
 // receive order, a batch per transaction, so that requeueing a whole inbox never holds one long
 // transaction (a failure part way leaves the batches before it requeued, and a retry finds them
@@ -89,7 +93,7 @@ func (db *DB) RequeueEvents(ctx context.Context, r mirrorsync.Requeue) (int64, e
 			WHERE source = $1 AND ` + statuses + ` AND received_at >= $2 AND (received_at, id) > ($2, $3) AND ($4 = 0 OR id = $4)
 			ORDER BY received_at, id LIMIT $5
 			FOR UPDATE)
-		UPDATE sync.webhook_events AS e SET status = 'pending', due_at = now(), attempts = 0
+		UPDATE sync.webhook_events AS e SET status = 'pending', due_at = now(), attempts = 0, replayed_at = now()
 		FROM picked WHERE e.id = picked.id
 		RETURNING e.received_at, e.id`
 	var total int64

@@ -220,7 +220,7 @@ func applyEvents(ctx context.Context, tx *sqlx.Tx, evs []storedEvent, origin mir
 			batch.Result.Add(res)
 		}
 	}
-	if err := recordOutcomes(ctx, tx, batch.Outcomes); err != nil {
+	if err := recordOutcomes(ctx, tx, batch.Outcomes, origin == mirrorsync.OriginReplay); err != nil {
 		return batch, err
 	}
 	return batch, nil
@@ -241,7 +241,8 @@ func applyOne(ctx context.Context, tx *sqlx.Tx, origin mirrorsync.Origin, change
 	return res, err
 }
 
-func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outcome) error {
+// recordOutcomes records what applying each event came to; replayed marks them replayed now.
+func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outcome, replayed bool) error {
 	c := newColumns(len(outcomes), "id bigint", "status text", "last_error text", "due_at timestamptz")
 	for _, o := range outcomes {
 		c.set("id", o.EventID)
@@ -259,10 +260,11 @@ func recordOutcomes(ctx context.Context, tx *sqlx.Tx, outcomes []mirrorsync.Outc
 	query := `
 		UPDATE sync.webhook_events AS e
 		SET status = u.status, attempts = e.attempts + 1, last_error = u.last_error, due_at = u.due_at::timestamptz,
-		    applied_at = CASE WHEN u.status IN ('applied', 'ignored') THEN now() ELSE e.applied_at END
-		FROM ` + c.from(1) + `
+		    applied_at = CASE WHEN u.status IN ('applied', 'ignored') THEN now() ELSE e.applied_at END,
+		    replayed_at = CASE WHEN $1 THEN now() ELSE e.replayed_at END
+		FROM ` + c.from(2) + `
 		WHERE e.id = u.id::bigint`
-	if _, err := tx.ExecContext(ctx, query, c.args()...); err != nil {
+	if _, err := tx.ExecContext(ctx, query, append([]any{replayed}, c.args()...)...); err != nil {
 		return fmt.Errorf("record event outcomes: %w", err)
 	}
 	return nil

@@ -132,11 +132,12 @@ func readRetrying(ctx context.Context, tx *sqlx.Tx, names []string, by map[strin
 }
 
 func readLatestFailed(ctx context.Context, tx *sqlx.Tx, names []string, by map[string]*mirrorsync.SourceStatus) error {
-	const query = `
-		SELECT e.id, e.source, e.delivery_id, e.event_type, e.received_at, e.status, e.attempts, e.last_error
+	query := `
+		SELECT e.id, e.source, e.delivery_id, e.event_type, e.received_at, e.status, e.attempts, e.last_error,
+			e.replayed_at, e.origin
 		FROM unnest($1::text[]) AS s(source)
 		CROSS JOIN LATERAL (
-			SELECT id, source, delivery_id, event_type, received_at, status, attempts, last_error
+			SELECT id, source, delivery_id, event_type, received_at, status, attempts, last_error, replayed_at, ` + eventOrigin + `
 			FROM sync.webhook_events WHERE source = s.source AND status = 'failed'
 			ORDER BY received_at DESC, id DESC LIMIT $2) AS e`
 	var evs []mirrorsync.EventSummary

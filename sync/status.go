@@ -64,6 +64,10 @@ type EventSummary struct {
 	Status     string    `json:"status" db:"status"`
 	Attempts   int       `json:"attempts" db:"attempts"`
 	LastError  *string   `json:"last_error" db:"last_error"`
+	// Origin is what last put the event to be applied: "webhook" (its delivery) or "replay"
+	// (a replay, at ReplayedAt, which is null for the others).
+	Origin     string     `json:"origin" db:"origin"`
+	ReplayedAt *time.Time `json:"replayed_at" db:"replayed_at"`
 }
 
 // DayRepairs is what the passes of one source did on one UTC day.

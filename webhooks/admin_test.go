@@ -288,6 +288,31 @@ func TestAdminReplay(t *testing.T) {
 	if got := statuses(h.Events()); got != "shop:applied shop:applied shop:applied other:failed" {
 		t.Errorf("after the workers: got %s", got)
 	}
+	// /admin/events tells the replayed events from the one its delivery alone applied.
+	status, _, body = h.call(t, http.MethodGet, "/admin/events?source=shop", auth, "")
+	if status != http.StatusOK {
+		t.Fatalf("events: %d %s", status, body)
+	}
+	var listed struct {
+		Events []struct {
+			DeliveryID string     `json:"delivery_id"`
+			Origin     string     `json:"origin"`
+			ReplayedAt *time.Time `json:"replayed_at"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(body), &listed); err != nil {
+		t.Fatalf("events: %v in %s", err, body)
+	}
+	var origins []string
+	for _, ev := range listed.Events {
+		origins = append(origins, ev.Origin)
+		if (ev.Origin == "replay") != (ev.ReplayedAt != nil) {
+			t.Errorf("event %+v: a replayed event has its replayed_at, and only it", ev)
+		}
+	}
+	if got := strings.Join(origins, " "); got != "replay replay webhook" {
+		t.Errorf("origins of shop's events, newest first: got %q, want the two replayed, then the first delivery's (%s)", got, body)
+	}
 	status, _, body = h.call(t, http.MethodPost, "/admin/replay", auth, `{"source":"shop","status":"all"}`)
 	if status != http.StatusAccepted || body != "{\"queued\":3}\n" {
 		t.Errorf("replay all: got %d %s, want 202 queued 3", status, body)

@@ -116,6 +116,11 @@ func TestReplayRestoresTheMirror(t *testing.T) {
 	if origin != "replay" {
 		t.Errorf("origin = %q, want replay", origin)
 	}
+	var replayed, total int
+	d.db.SQL().QueryRow(`SELECT count(replayed_at), count(*) FROM sync.webhook_events WHERE source = 'bamboo'`).Scan(&replayed, &total)
+	if total != 2 || replayed != 2 {
+		t.Errorf("events marked replayed: %d of %d, want 2 of 2", replayed, total)
+	}
 	// Only failed events by default: none now.
 	if out, err := runCommand(t, d.env, "replay", "--config", d.config, "--source", "bamboo"); err != nil || !strings.Contains(out, "replayed 0 events") {
 		t.Errorf("replay --status failed: %v\n%s", err, out)
