@@ -82,9 +82,11 @@ func TestConcurrentWorkersApplyEachEventOnce(t *testing.T) {
 	}
 }
 
-// countingStore observes the real store's InsertEvents calls, holding the first until released.
+// countingStore observes the real store's InsertEvents calls, holding the first hold of them
+// (1 when 0) until released.
 type countingStore struct {
 	*store.DB
+	hold    int
 	mu      stdsync.Mutex
 	calls   []int
 	release chan struct{}
@@ -92,10 +94,10 @@ type countingStore struct {
 
 func (c *countingStore) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]bool, error) {
 	c.mu.Lock()
-	first := len(c.calls) == 0
+	held := len(c.calls) < max(c.hold, 1)
 	c.calls = append(c.calls, len(ds))
 	c.mu.Unlock()
-	if first {
+	if held {
 		<-c.release
 	}
 	return c.DB.InsertEvents(ctx, ds)
@@ -111,6 +113,7 @@ func (c *countingStore) count() int {
 func TestGroupCommit(t *testing.T) {
 	cs := &countingStore{DB: storetest.NewDB(t), release: make(chan struct{})}
 	ing := webhooks.NewIngester(cs, 100, nil)
+	ing.Committers = 1 // the one commit in flight is the one held
 	go ing.Run()
 	defer ing.Close()
 	var wg stdsync.WaitGroup
@@ -148,6 +151,45 @@ func TestGroupCommit(t *testing.T) {
 	cs.DB.SQL().Get(&n, `SELECT count(*) FROM sync.webhook_events`)
 	if n != 41 {
 		t.Errorf("stored %d events, want 41", n)
+	}
+}
+
+// Several batches commit at once: while the first waits on its commit, the next deliveries go
+// in a commit of their own instead of queueing behind it. Each answer still waits for its own.
+func TestConcurrentCommits(t *testing.T) {
+	const committers = 3
+	cs := &countingStore{DB: storetest.NewDB(t), hold: committers, release: make(chan struct{})}
+	ing := webhooks.NewIngester(cs, 100, nil)
+	ing.Committers = committers
+	go ing.Run()
+	defer ing.Close()
+	answered := make(chan error, committers)
+	for i := range committers {
+		go func() {
+			_, err := ing.Store(context.Background(), mirrorsync.Delivery{Source: "shop", ID: fmt.Sprint("held-", i), Body: []byte("{}")})
+			answered <- err
+		}()
+		for deadline := time.Now().Add(5 * time.Second); cs.count() <= i; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) { // each delivery reaches a commit while the ones before it are held
+				close(cs.release)
+				t.Fatalf("%d commits in flight at once, want %d", cs.count(), committers)
+			}
+		}
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("a delivery was answered (%v) before its commit was released", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(cs.release)
+	for range committers {
+		if err := <-answered; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := cs.DB.SQL().Get(&n, `SELECT count(*) FROM sync.webhook_events`); err != nil || n != committers {
+		t.Errorf("stored %d events (%v), want %d", n, err, committers)
 	}
 }
 
