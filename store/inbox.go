@@ -36,16 +36,20 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 		if !d.SentAt.IsZero() {
 			sent[i] = sql.NullString{String: d.SentAt.UTC().Format(time.RFC3339Nano), Valid: true}
 		}
-		if d.Invalid != nil {
+		switch {
+		case d.Invalid != nil:
 			statuses[i] = StatusFailed
 			errs[i] = sql.NullString{String: cleanID(d.Invalid.Error()), Valid: true}
+		case d.Ignored != nil:
+			statuses[i] = StatusIgnored
+			errs[i] = sql.NullString{String: cleanID(d.Ignored.Error()), Valid: true}
 		}
 	}
 	// ON CONFLICT DO NOTHING: a provider's retry of a stored delivery is a cheap no-op, answered 2xx.
 	const insertEvents = `
-		INSERT INTO sync.webhook_events (source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error, due_at)
+		INSERT INTO sync.webhook_events (source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error, due_at, applied_at)
 		SELECT d.source, d.delivery_id, d.delivery_key, d.event_type, d.sent_at::timestamptz, d.body, d.status, d.last_error,
-		       CASE WHEN d.status = 'pending' THEN now() END
+		       CASE WHEN d.status = 'pending' THEN now() END, CASE WHEN d.status = 'ignored' THEN now() END
 		FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::text[])
 		     AS d(source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error)
 		ON CONFLICT (source, delivery_key) DO NOTHING

@@ -113,6 +113,11 @@ type Delivery struct {
 	// Invalid, when set, says why a genuine body cannot be used (a canonical body missing a
 	// required field): it is stored as failed, with this reason.
 	Invalid error
+	// Ignored, when set (an ErrIgnored), says the delivery is known at receipt to be one
+	// storemirror does not mirror (an event type no decoder takes, a test delivery): it is stored
+	// as ignored, with this reason, and no worker claims it. The decoder, asked again on a
+	// replay, comes to the same answer.
+	Ignored error
 }
 
 // Event statuses: what applying a stored event made of it (sync.webhook_events.status).

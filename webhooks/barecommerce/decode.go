@@ -57,6 +57,16 @@ var families = map[string]struct {
 	},
 }
 
+// screen says, from its type alone, whether an event is one the mirror takes (nil) or one it
+// ignores (an ErrIgnored): Verify asks it at receipt, Decode when applying.
+func screen(typ string) error {
+	family, action, _ := strings.Cut(typ, ".")
+	if f, ok := families[family]; !ok || !slices.Contains(f.actions, action) {
+		return mirrorsync.Ignore("barecommerce event type %q is not mirrored", typ)
+	}
+	return nil
+}
+
 // Decode implements mirrorsync.Decoder. Every BareCommerce event becomes one patch of the
 // resource its data names: the fields the data carries are set, the others left alone, each
 // versioned by the event's time so that events may be applied in any order. A *.deleted event
@@ -70,11 +80,11 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	if env.err != nil {
 		return nil, env.err
 	}
-	family, action, _ := strings.Cut(typ.Value, ".")
-	f, ok := families[family]
-	if !ok || !slices.Contains(f.actions, action) {
-		return nil, mirrorsync.Ignore("barecommerce event type %q is not mirrored", typ.Value)
+	if err := screen(typ.Value); err != nil {
+		return nil, err
 	}
+	family, action, _ := strings.Cut(typ.Value, ".")
+	f := families[family]
 	e, err := readEvent(env, typ.Value, ev)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ.Value, err)

@@ -43,10 +43,15 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 		ID   json.RawMessage `json:"id"`
 		Type string          `json:"type"`
 	}
-	json.Unmarshal(r.Body, &env)
+	parsed := json.Unmarshal(r.Body, &env) == nil
 	id := webhooks.JSONID(env.ID)
 	if id == "" {
 		id = webhooks.BodyID(r.Body) // genuine but without an event id: stored, and marked when applied
 	}
-	return mirrorsync.Delivery{ID: id, Type: env.Type, Body: r.Body}, nil
+	d := mirrorsync.Delivery{ID: id, Type: env.Type, Body: r.Body}
+	if parsed && env.Type != "" {
+		// A type of another shape (a number, none) is the decoder's to judge when applying.
+		d.Ignored = screen(env.Type)
+	}
+	return d, nil
 }

@@ -122,13 +122,23 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	if err := decodeJSON(plain, &env); err != nil {
 		return nil, fmt.Errorf("decode envelope: %w", err)
 	}
-	switch env.Type {
-	case "product.created", "product.updated":
-		return s.decodeSnapshot(env)
-	case "product.deleted":
+	if err := screen(env.Type); err != nil {
+		return nil, err
+	}
+	if env.Type == "product.deleted" {
 		return s.decodeDelete(env)
 	}
-	return nil, mirrorsync.Ignore("sticky.io event type %q is not mirrored", env.Type)
+	return s.decodeSnapshot(env)
+}
+
+// screen says, from its type alone, whether an event is one the mirror takes (nil) or one it
+// ignores (an ErrIgnored): Verify asks it at receipt, Decode when applying.
+func screen(typ string) error {
+	switch typ {
+	case "product.created", "product.updated", "product.deleted":
+		return nil
+	}
+	return mirrorsync.Ignore("sticky.io event type %q is not mirrored", typ)
 }
 
 func (s *Source) decodeSnapshot(env envelope) ([]mirrorsync.Change, error) {

@@ -297,3 +297,36 @@ func TestEnvelopeTimeIsEastern(t *testing.T) {
 		}
 	}
 }
+
+// An event of a type the mirror does not take is known for what it is at receipt: it is stored
+// as ignored, with its reason, and no worker ever claims it. An envelope of another shape is
+// left for the decoder, which fails it when applying.
+func TestUnmirroredTypeIgnoredAtReceipt(t *testing.T) {
+	h := newHarness(t)
+	offer := fixture(t, "product-updated-regular")
+	offer["type"] = "offer.updated"
+	post(t, h, offer, key)
+	odd := fixture(t, "product-updated-regular")
+	odd["type"] = 5
+	odd["data"].(map[string]any)["id"] = "odd-type"
+	post(t, h, odd, key)
+	evs := h.Events()
+	if len(evs) != 2 {
+		t.Fatalf("stored %d events, want 2", len(evs))
+	}
+	if e := evs[0]; e.Status != "ignored" || e.Attempts != 0 || e.LastError == nil ||
+		!strings.Contains(*e.LastError, `event type "offer.updated" is not mirrored`) {
+		t.Errorf("offer.updated at receipt: %s after %d attempts (%v), want ignored, never claimed", e.Status, e.Attempts, e.LastError)
+	}
+	if e := evs[1]; e.Status != "pending" {
+		t.Errorf("a numeric type at receipt: %s, want pending (the decoder's to judge)", e.Status)
+	}
+	h.Drain()
+	evs = h.Events()
+	if evs[0].Attempts != 0 {
+		t.Errorf("the ignored event was claimed %d times, want never", evs[0].Attempts)
+	}
+	if evs[1].Status != "failed" {
+		t.Errorf("a numeric type applied: %s, want failed", evs[1].Status)
+	}
+}
