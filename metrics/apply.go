@@ -24,7 +24,7 @@ func NewApply(reg prometheus.Registerer) *Apply {
 	m := &Apply{
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "storemirror_inbox_events_total",
-			Help: "Stored webhook events processed by the apply workers, by source and outcome (applied, ignored, failed).",
+			Help: "Stored webhook events processed, by source and outcome (applied, ignored, failed): by the apply workers, and those ignored at receipt (a type the mirror does not take).",
 		}, []string{"source", "status"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "storemirror_apply_duration_seconds",
@@ -55,6 +55,12 @@ func (m *Apply) Declare(sources []mirrorsync.StatusSource) {
 		m.drift.WithLabelValues(s.Name)
 		m.clock.WithLabelValues(s.Name)
 	}
+}
+
+// IgnoredAtReceipt counts a new delivery of source stored as ignored when it arrived: the
+// workers never see it.
+func (m *Apply) IgnoredAtReceipt(source string) {
+	m.events.WithLabelValues(source, mirrorsync.EventIgnored).Inc()
 }
 
 // ObserveBatch implements mirrorsync.ApplyObserver.

@@ -67,16 +67,18 @@ func TestApplyCountsOutcomesDriftAndClocks(t *testing.T) {
 		Result:   mirrorsync.ApplyResult{Drifted: []mirrorsync.Key{{Source: "a", ExternalID: "1"}}},
 	}, 20*time.Millisecond)
 	m.UntrustedClock("b")
+	m.IgnoredAtReceipt("b")
 	series, help := gathered(t, reg)
 	check(t, series, map[string]float64{
 		`storemirror_inbox_events_total{source="a",status="applied"}`: 2,
 		`storemirror_inbox_events_total{source="b",status="failed"}`:  1,
+		`storemirror_inbox_events_total{source="b",status="ignored"}`: 1,
 		`storemirror_drift_total{source="a"}`:                         1,
 		`storemirror_apply_duration_seconds{}`:                        1,
 		`storemirror_untrusted_clock_total{source="b"}`:               1,
 	})
 	for name, want := range map[string]string{
-		"storemirror_inbox_events_total":     "Stored webhook events processed by the apply workers, by source and outcome (applied, ignored, failed).",
+		"storemirror_inbox_events_total":     "Stored webhook events processed, by source and outcome (applied, ignored, failed): by the apply workers, and those ignored at receipt (a type the mirror does not take).",
 		"storemirror_apply_duration_seconds": "Time to decode and apply one batch of inbox events.",
 		"storemirror_drift_total":            "Rows whose mirror values differed from the provider's stated previous state (missed webhooks), by source.",
 		"storemirror_untrusted_clock_total":  "Events whose provider time was more than an hour ahead of their receipt, and were versioned at their receipt instead, by source.",

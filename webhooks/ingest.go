@@ -26,6 +26,9 @@ type Ingester struct {
 	// Committers is how many batches may be committing at once (DefaultCommitters when 0). Each
 	// holds a database connection while it commits. Set it before Run.
 	Committers int
+	// IgnoredAtReceipt, when set, is told of each new delivery stored as ignored at receipt
+	// (Delivery.Ignored), which no worker will see. Set it before Run.
+	IgnoredAtReceipt func(source string)
 
 	store    EventStore
 	maxBatch int
@@ -144,7 +147,14 @@ func (i *Ingester) commit(batch []ingestRequest) {
 			r.reply <- ingestResult{err: fmt.Errorf("store delivery: %w", err)}
 			continue
 		}
-		stored = stored || fresh[j]
+		switch {
+		case fresh[j] && r.d.Ignored != nil:
+			if i.IgnoredAtReceipt != nil {
+				i.IgnoredAtReceipt(r.d.Source)
+			}
+		case fresh[j]:
+			stored = true // a worker has something to do
+		}
 		r.reply <- ingestResult{fresh: fresh[j]}
 	}
 	if stored && i.onStored != nil {

@@ -35,6 +35,7 @@ func (m *Main) serve(ctx context.Context, path string) error {
 		Poll:   time.Second, Log: log.WithField("component", "apply"), Metrics: met.apply,
 	}
 	ingester := webhooks.NewIngester(db, 100, worker.Nudge)
+	ingester.IgnoredAtReceipt = met.apply.IgnoredAtReceipt
 	go ingester.Run()
 	reconciler := newReconciler(db, sources, log, met.passes, cfg.Database.MaxConns)
 	state := &stateWatch{db: db, sources: statusSrcs, gauges: met.status, passes: met.passes,
