@@ -15,7 +15,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// Applying a change is a merge of last-writer-wins registers, one per field (DESIGN.md): each
+// Applying a change is a merge of last-writer-wins registers, one per field (docs/rules.md): each
 // column, each child collection, deleted_at and raw carry the Version that last set them, and a
 // change sets a field only when its own Version is not older. The merge is commutative, so events
 // may be applied in any order, by any worker, and the mirror converges to the same rows.

@@ -24,7 +24,7 @@ func (k Key) String() string {
 // Origin says what applied a change to the mirror.
 type Origin string
 
-// The origins of CONTRACT §5.
+// The origins: what a mirror row's origin column (and a product_changes row's) says applied it.
 const (
 	OriginWebhook   Origin = "webhook"
 	OriginReconcile Origin = "reconcile"

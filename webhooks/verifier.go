@@ -14,7 +14,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// Tolerance is how far a signed timestamp may be from now, either way (CONTRACT §4).
+// Tolerance is how far a signed timestamp may be from now, either way (docs/reference/signatures.md).
 const Tolerance = 5 * time.Minute
 
 // Request is a webhook request as a Verifier sees it.

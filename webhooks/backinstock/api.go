@@ -15,7 +15,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// variantsPath is the Reports API's per-variant demand report (providers.md §6.2).
+// variantsPath is the Reports API's per-variant demand report.
 const variantsPath = "/api/variants"
 
 // entityStockDemand is the one entity the report fills: mirror.stock_demand.

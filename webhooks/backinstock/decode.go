@@ -11,7 +11,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// The topics Back in Stock sends (providers.md §6.1).
+// The topics Back in Stock's webhooks send.
 const (
 	topicCreate = "notification/create"
 	topicSent   = "notification/sent"

@@ -9,7 +9,7 @@ import (
 	"github.com/storemirror/storemirror/webhooks"
 )
 
-// The Shopify-style worked example of providers.md §7: key "hush".
+// The worked example of docs/reference/signatures.md (base64 HMAC-SHA256, as Shopify signs): key "hush".
 func TestSignKnownAnswer(t *testing.T) {
 	if got := Sign([]byte(`{"test": 2432232314}`), "hush"); got != "GSMkouYq910XCW7wBeiXYHW1KhmYc/L3xj5h5r26zw4=" {
 		t.Errorf("Sign = %q, want the published value", got)

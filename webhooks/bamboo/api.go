@@ -14,7 +14,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// Bamboo's API paths (CONTRACT §7).
+// Bamboo's integration API paths: the catalog (v2, paged) and one order by request id (v1).
 const (
 	catalogPath = "/api/integration/v2.0/catalog"
 	orderPath   = "/api/integration/v1.0/orders/"

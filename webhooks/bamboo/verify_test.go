@@ -12,7 +12,8 @@ import (
 	"github.com/storemirror/storemirror/webhooks"
 )
 
-// The published Svix example (providers.md §2.3), recomputed: a known-answer test of the scheme.
+// Svix's published example (the one its own libraries test with), recomputed: a known-answer
+// test of the scheme. docs/reference/signatures.md shows it.
 func TestVerifySvixKnownAnswer(t *testing.T) {
 	v, err := newVerifier([]string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"})
 	if err != nil {

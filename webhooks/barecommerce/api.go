@@ -14,7 +14,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
-// The page sizes of BareCommerce listings (providers.md §4.1): the API answers at most 200.
+// The page sizes of BareCommerce listings: its API answers at most 200 items a page.
 const (
 	defaultPageSize = 100
 	maxPageSize     = 200

@@ -67,7 +67,7 @@ func (h *harness) rawIs(t *testing.T, table, id, want string) bool {
 	return ok
 }
 
-// The examples of CONTRACT §6, signed with millisecond and with second timestamps.
+// The examples of docs/reference/canonical.md, signed with millisecond and with second timestamps.
 func TestContractExamples(t *testing.T) {
 	h := newHarness(t)
 	now := time.Now().Add(-time.Minute).Truncate(time.Millisecond)

@@ -12,7 +12,7 @@ import (
 	"github.com/storemirror/storemirror/webhooks"
 )
 
-// The worked example of providers.md §5.2.
+// The worked example of docs/reference/signatures.md.
 func TestSignKnownAnswer(t *testing.T) {
 	if got := Sign("1700000000000", []byte(`{"test": 2432232314}`), "my_signing_secret"); got != "7c63adebe15a58a937033470a3fc71a4fbf95e234d95bf05551a942f9133859e" {
 		t.Errorf("Sign = %q, want the published value", got)
