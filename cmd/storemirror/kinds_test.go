@@ -26,7 +26,8 @@ import (
 
 // Every registered kind is complete (docs/adding-a-provider.md): a source of it in the example
 // config, a demo sample that its own verifier accepts and that fills the mirror rows the demo
-// shows, a fuzz target that `make fuzz` finds, and testdata fixtures.
+// shows, a fuzz target that `make fuzz` finds, testdata fixtures, and a worked example of its
+// signature in the reference.
 func TestEveryKindIsComplete(t *testing.T) {
 	cfg, err := LoadConfig(filepath.Join("..", "..", "config.example.yaml"), lookup(devEnv(t)))
 	if err != nil {
@@ -60,9 +61,21 @@ func TestEveryKindIsComplete(t *testing.T) {
 			if err != nil || len(fixtures) == 0 {
 				t.Errorf("%s has no testdata/ fixtures (%v): keep real payloads there", pkg, err)
 			}
+			if !strings.Contains(signaturesDoc, "\n- kind: `"+k.Name+"`\n") {
+				t.Errorf("docs/reference/signatures.md has no worked example of kind %s (see docs/adding-a-provider.md)", k.Name)
+			}
 		})
 	}
 }
+
+// signaturesDoc is docs/reference/signatures.md, whose worked examples package docs verifies.
+var signaturesDoc = func() string {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "reference", "signatures.md"))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}()
 
 func sourceOfKind(cfg Config, kind string) int {
 	for i, s := range cfg.Sources {
