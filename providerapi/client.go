@@ -92,6 +92,20 @@ func IsNotFound(err error) bool {
 // GetJSON GETs path (under the base URL; escaped, so url.PathEscape any id in it) with query,
 // and decodes the JSON answer into v.
 func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v any) error {
+	return c.GetStream(ctx, path, query, func(dec *json.Decoder) error {
+		if err := dec.Decode(v); err != nil {
+			return &DecodeError{Err: err}
+		}
+		return nil
+	})
+}
+
+// GetStream GETs path with query like GetJSON, but hands the answer to read as a decoder over
+// the body as it arrives, for read to take token by token (see ReadObject and ReadArray): a page
+// of any size is never held whole in memory. A failure worth retrying, before read or during
+// it (a timeout, a body cut short), calls read again on a new answer: read starts its page
+// over, and what it handed on before the failure it hands on again.
+func (c *Client) GetStream(ctx context.Context, path string, query url.Values, read func(*json.Decoder) error) error {
 	u, err := url.Parse(c.base.String() + path)
 	if err != nil {
 		return fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
@@ -99,7 +113,7 @@ func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v a
 	u.RawQuery = query.Encode()
 	for attempt := 0; ; attempt++ {
 		var retryAfter time.Duration
-		retryAfter, err = c.get(ctx, u.String(), path, v)
+		retryAfter, err = c.get(ctx, u.String(), path, read)
 		if err == nil || attempt >= c.o.Retries || !retriable(err) {
 			return err
 		}
@@ -114,7 +128,7 @@ func (c *Client) GetJSON(ctx context.Context, path string, query url.Values, v a
 	}
 }
 
-func (c *Client) get(ctx context.Context, rawURL, path string, v any) (time.Duration, error) {
+func (c *Client) get(ctx context.Context, rawURL, path string, read func(*json.Decoder) error) (time.Duration, error) {
 	if err := c.limiter.Wait(ctx); err != nil {
 		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
 	}
@@ -139,9 +153,12 @@ func (c *Client) get(ctx context.Context, rawURL, path string, v any) (time.Dura
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 		return retryAfter(resp.Header, time.Now()), &StatusError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}
 	}
-	// Decoded from the stream: a page is never held twice in memory.
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return 0, fmt.Errorf("%s: GET %s: decode answer: %w", c.o.Source, path, err)
+	if err := read(json.NewDecoder(resp.Body)); err != nil {
+		var decodeErr *DecodeError
+		if errors.As(err, &decodeErr) {
+			return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
+		}
+		return 0, err // read's own (the puller's, or what it handed on): it names itself
 	}
 	return 0, nil
 }

@@ -21,7 +21,8 @@ type Puller interface {
 	// StoreID is the store whose rows the puller lists ("" for single-store providers).
 	StoreID() string
 	// Pull fetches entity page by page and hands each page's changes to emit, which applies
-	// them before the next page is fetched. The changes are full objects as the API returns
+	// them before the next page is fetched (or, a page of more than PullBatch, before the rest
+	// of the page is read: a page is read as a stream, never held whole). The changes are full objects as the API returns
 	// them, versioned by the provider's modified time (or the fetch time when there is none).
 	Pull(ctx context.Context, req PullRequest, emit func([]Change) error) error
 }

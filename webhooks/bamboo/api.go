@@ -67,12 +67,12 @@ func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func
 	return fmt.Errorf("bamboo has no %q to pull", req.Entity)
 }
 
-// catalogPage is a page of GET /api/integration/v2.0/catalog: one item per brand.
-type catalogPage struct {
-	PageIndex int     `json:"pageIndex"`
-	PageSize  int     `json:"pageSize"`
-	Count     int     `json:"count"`
-	Items     []brand `json:"items"`
+// catalogPaging is what a page of GET /api/integration/v2.0/catalog says besides its items
+// (one per brand), which are read one at a time.
+type catalogPaging struct {
+	PageIndex int `json:"pageIndex"`
+	PageSize  int `json:"pageSize"`
+	Count     int `json:"count"`
 }
 
 type brand struct {
@@ -130,28 +130,39 @@ type paging struct {
 	index, size, count, items int
 }
 
-// pullCatalogPage fetches one catalog page, emits its products, and returns its paging.
+// pullCatalogPage fetches one catalog page, emits its products as it reads them, brand by
+// brand (a page is never held whole), and returns its paging.
 func (p *Puller) pullCatalogPage(ctx context.Context, q url.Values, emit func([]mirrorsync.Change) error) (paging, error) {
-	var page catalogPage
-	if err := p.client.GetJSON(ctx, catalogPath, q, &page); err != nil {
-		return paging{}, err
-	}
-	pg := paging{index: page.PageIndex, size: page.PageSize, count: page.Count, items: len(page.Items)}
-	fetched := p.now()
-	var changes []mirrorsync.Change
-	for _, b := range page.Items {
-		for _, raw := range b.Products {
-			c, err := p.catalogChange(b, raw, fetched)
-			if err != nil {
-				return pg, fmt.Errorf("%s: GET %s: %w", p.source, catalogPath, err)
+	var pg paging
+	batch := mirrorsync.NewPullBatcher(emit)
+	err := p.client.GetStream(ctx, catalogPath, q, func(dec *json.Decoder) error {
+		batch.Reset() // read again from its start after a failure: the page starts over
+		var page catalogPaging
+		brands, fetched := 0, p.now()
+		items := func(raw json.RawMessage) error {
+			brands++
+			var b brand
+			if err := json.Unmarshal(raw, &b); err != nil {
+				return &providerapi.DecodeError{Err: fmt.Errorf("brand %d: %w", brands, err)}
 			}
-			changes = append(changes, c)
+			for _, raw := range b.Products {
+				c, err := p.catalogChange(b, raw, fetched)
+				if err != nil {
+					return fmt.Errorf("%s: GET %s: %w", p.source, catalogPath, err)
+				}
+				if err := batch.Add(c); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
-	}
-	if len(changes) == 0 {
-		return pg, nil
-	}
-	return pg, emit(changes)
+		if _, err := providerapi.ReadObject(dec, map[string]func(json.RawMessage) error{"items": items}, &page); err != nil {
+			return err
+		}
+		pg = paging{index: page.PageIndex, size: page.PageSize, count: page.Count, items: brands}
+		return batch.Flush()
+	})
+	return pg, err
 }
 
 func (p *Puller) catalogChange(b brand, raw json.RawMessage, fetched time.Time) (mirrorsync.Change, error) {
