@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/url"
 	"strconv"
 	"time"
@@ -78,93 +79,90 @@ func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func
 	if req.Entity != entityStockDemand {
 		return fmt.Errorf("backinstock has no %q to pull", req.Entity)
 	}
-	longest := 0             // the longest page so far: the page size the server really uses
-	var prev map[string]bool // the previous page's variants
+	longest := 0      // the longest page so far: the page size the server really uses
+	var prev pageRows // the previous page's variants
 	for page := 1; ; page++ {
-		items, err := p.fetch(ctx, page)
+		rows, err := p.pullPage(ctx, page, prev, emit)
 		if err != nil {
 			return err
 		}
-		changes, err := p.changes(items, p.now())
-		if err != nil {
-			return fmt.Errorf("%s: GET %s page %d: %w", p.source, variantsPath, page, err)
-		}
-		if repeats(prev, changes) {
-			return fmt.Errorf("%s: GET %s page %d: same variants as page %d (is page ignored?)", p.source, variantsPath, page, page-1)
-		}
-		if len(changes) > 0 {
-			if err := emit(changes); err != nil {
-				return err
-			}
-		}
+		items := rows.n
 		// A short page ends the report. But the server may cap per_page below what was asked
 		// (its limit is not documented): a first page shorter than asked may be that cap, not
 		// the end, and stopping there would leave the rest unseen and, after two full passes,
 		// marked deleted. So a page ends the report only when it is empty, or shorter both
 		// than asked and than an earlier page; a report that fits one page costs one more request.
-		if len(items) == 0 || (len(items) < p.perPage && len(items) < longest) {
+		if items == 0 || (items < p.perPage && items < longest) {
 			return nil
 		}
-		longest = max(longest, len(items))
-		prev = keysOf(changes)
+		longest = max(longest, items)
+		prev = rows
 	}
 }
 
-// fetch GETs one page of the report, each item as the exact bytes received.
-func (p *Puller) fetch(ctx context.Context, page int) ([]json.RawMessage, error) {
+// pageRows is which variants a page listed, in order: how many, and a hash of their numbers.
+type pageRows struct {
+	n   int
+	sum uint64
+}
+
+// pullPage GETs one page of the report and emits its rows as it reads them (a page is never
+// held whole), and returns which variants it listed. A page that lists the same variants in
+// the same order as prev, the page before, is an error: a server that ignores page answers the
+// same page for ever. (Rows added during a pass only shift a few rows down, repeating the first
+// rows of a page, not all of them; a server that ignores page while rows are added is caught on
+// the next page.) Its rows have been applied by then: applied again, they change nothing.
+func (p *Puller) pullPage(ctx context.Context, page int, prev pageRows, emit func([]mirrorsync.Change) error) (pageRows, error) {
 	q := url.Values{
 		"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(p.perPage)},
 		"sort": {"notification_last_added_at"}, "order": {"desc"},
 	}
-	var items []json.RawMessage
-	if err := p.client.GetJSON(ctx, variantsPath, q, &items); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-// repeats reports whether every variant of a page was on the previous page too: a server that
-// ignores page answers the same page for ever. (Rows added during a pass only shift a few rows
-// down, repeating the first rows of a page, not all of them.)
-func repeats(prev map[string]bool, changes []mirrorsync.Change) bool {
-	if len(prev) == 0 || len(changes) == 0 {
-		return false
-	}
-	for _, c := range changes {
-		if !prev[c.Key.ExternalID] {
-			return false
-		}
-	}
-	return true
-}
-
-func keysOf(changes []mirrorsync.Change) map[string]bool {
-	m := make(map[string]bool, len(changes))
-	for _, c := range changes {
-		m[c.Key.ExternalID] = true
-	}
-	return m
-}
-
-// changes maps a page's items to changes of mirror.stock_demand, versioned at fetched.
-func (p *Puller) changes(items []json.RawMessage, fetched time.Time) ([]mirrorsync.Change, error) {
-	out := make([]mirrorsync.Change, 0, len(items))
-	for i, raw := range items {
-		id, e, err := decodeVariant(raw)
-		if err != nil {
-			return nil, fmt.Errorf("decode item %d: %w", i, err)
-		}
-		out = append(out, mirrorsync.Change{
-			Key: mirrorsync.Key{Source: p.source, ExternalID: id},
-			// The report carries no version of its rows: notification_last_added_at dates only
-			// the latest add, not the sends that change the counts. Each row is the variant's
-			// demand as of the fetch, so the fetch time is its version.
-			Version: mirrorsync.Version{At: fetched},
-			Entity:  e,
-			Raw:     raw, // the whole row: it replaces the stored raw (Patch false)
+	var rows pageRows
+	batch := mirrorsync.NewPullBatcher(emit)
+	err := p.client.GetStream(ctx, variantsPath, q, func(dec *json.Decoder) error {
+		batch.Reset() // read again from its start after a failure: the page starts over
+		sum, fetched := fnv.New64a(), p.now()
+		rows = pageRows{}
+		err := providerapi.ReadArray(dec, func(raw json.RawMessage) error {
+			c, err := p.change(raw, fetched)
+			if err != nil {
+				return fmt.Errorf("%s: GET %s page %d: decode item %d: %w", p.source, variantsPath, page, rows.n, err)
+			}
+			rows.n++
+			sum.Write([]byte(c.Key.ExternalID))
+			sum.Write([]byte{0})
+			return batch.Add(c)
 		})
+		if err != nil {
+			return err
+		}
+		rows.sum = sum.Sum64()
+		if err := batch.Flush(); err != nil {
+			return err
+		}
+		if rows.n > 0 && rows == prev {
+			return fmt.Errorf("%s: GET %s page %d: same variants as page %d (is page ignored?)", p.source, variantsPath, page, page-1)
+		}
+		return nil
+	})
+	return rows, err
+}
+
+// change maps one item of the report to a change of mirror.stock_demand, versioned at fetched.
+func (p *Puller) change(raw json.RawMessage, fetched time.Time) (mirrorsync.Change, error) {
+	id, e, err := decodeVariant(raw)
+	if err != nil {
+		return mirrorsync.Change{}, err
 	}
-	return out, nil
+	return mirrorsync.Change{
+		Key: mirrorsync.Key{Source: p.source, ExternalID: id},
+		// The report carries no version of its rows: notification_last_added_at dates only
+		// the latest add, not the sends that change the counts. Each row is the variant's
+		// demand as of the fetch, so the fetch time is its version.
+		Version: mirrorsync.Version{At: fetched},
+		Entity:  e,
+		Raw:     raw, // the whole row: it replaces the stored raw (Patch false)
+	}, nil
 }
 
 // variant is one row of the variants report. Each key is an opt so that a value of the wrong

@@ -76,28 +76,29 @@ func (p *Puller) Lists(entity string) bool {
 // StoreID implements mirrorsync.Puller.
 func (p *Puller) StoreID() string { return p.storeID }
 
-// listPage is a page of GET /stores/{storeId}/{entity}. The docs show a total beside the items,
-// BareMCP's client a pagination object; either may come.
-type listPage struct {
-	Items      []json.RawMessage `json:"items"`
-	Total      *int              `json:"total"`
+// listPaging is what a page of GET /stores/{storeId}/{entity} says besides its items, which
+// are read one at a time. The docs show a total beside the items, BareMCP's client a
+// pagination object; either may come.
+type listPaging struct {
+	Total      *int `json:"total"`
 	Pagination *struct {
 		Total   *int  `json:"total"`
 		HasNext *bool `json:"hasNext"`
 	} `json:"pagination"`
 }
 
-// more reports whether the listing goes on after the first read items. A listing that ends
-// before the total it announced is an error: a pass that missed rows must not count them missing.
-func (pg *listPage) more(read int) (bool, error) {
+// more reports whether the listing goes on after a page of items items, read in all so far. A
+// listing that ends before the total it announced is an error: a pass that missed rows must not
+// count them missing.
+func (pg *listPaging) more(items, read int) (bool, error) {
 	total := pg.Total
 	if total == nil && pg.Pagination != nil {
 		total = pg.Pagination.Total
 	}
 	switch {
-	case len(pg.Items) == 0 && total != nil && read < *total:
+	case items == 0 && total != nil && read < *total:
 		return false, fmt.Errorf("listing ended after %d of its %d items", read, *total)
-	case len(pg.Items) == 0:
+	case items == 0:
 		return false, nil
 	case total != nil:
 		return read < *total, nil
@@ -129,24 +130,12 @@ func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func
 	}
 	for read := 0; ; {
 		q.Set("offset", strconv.Itoa(read))
-		var page listPage
-		if err := p.client.GetJSON(ctx, path, q, &page); err != nil {
+		page, items, passed, err := p.pullPage(ctx, path, q, family, cut, emit)
+		if err != nil {
 			return err
 		}
-		if page.Items == nil {
-			return fmt.Errorf("%s: GET %s: answer has no items list", p.source, path)
-		}
-		read += len(page.Items) // not the limit asked: the server may answer fewer
-		changes, passed, err := p.pageChanges(family, page.Items, cut)
-		if err != nil {
-			return fmt.Errorf("%s: GET %s: %w", p.source, path, err)
-		}
-		if len(changes) > 0 {
-			if err := emit(changes); err != nil {
-				return err
-			}
-		}
-		more, err := page.more(read)
+		read += items // not the limit asked: the server may answer fewer
+		more, err := page.more(items, read)
 		if err != nil {
 			return fmt.Errorf("%s: GET %s: %w", p.source, path, err)
 		}
@@ -176,24 +165,47 @@ func (c *cutoff) keep(updated time.Time, dated bool) bool {
 	return !updated.Before(c.since)
 }
 
-// pageChanges maps a page's items, leaving out those older than the cutoff; passed reports that
-// the listing, in order, has gone past the cutoff, so that later pages hold nothing newer.
-func (p *Puller) pageChanges(family string, items []json.RawMessage, cut *cutoff) (changes []mirrorsync.Change, passed bool, err error) {
-	fetched := p.now()
-	changes = make([]mirrorsync.Change, 0, len(items))
-	older := false
-	for i, raw := range items {
-		c, dated, err := p.change(family, raw, fetched)
-		if err != nil {
-			return nil, false, fmt.Errorf("item %d: %w", i, err)
-		}
-		if cut.keep(c.Version.At, dated) {
-			changes = append(changes, c)
-		} else {
-			older = true
-		}
+// pullPage fetches one page of a listing and emits its items as it reads them (a page is never
+// held whole), leaving out those older than the cutoff; it returns the page's paging, how many
+// items it had, and whether the listing, in order, has gone past the cutoff, so that later
+// pages hold nothing newer.
+func (p *Puller) pullPage(ctx context.Context, path string, q url.Values, family string, cut *cutoff,
+	emit func([]mirrorsync.Change) error) (page listPaging, items int, passed bool, err error) {
+	batch := mirrorsync.NewPullBatcher(emit)
+	start := cutoff{}
+	if cut != nil {
+		start = *cut
 	}
-	return changes, older && cut != nil && cut.sorted, nil
+	err = p.client.GetStream(ctx, path, q, func(dec *json.Decoder) error {
+		batch.Reset() // read again from its start after a failure: the page starts over
+		page, items = listPaging{}, 0
+		if cut != nil {
+			*cut = start
+		}
+		fetched, older := p.now(), false
+		item := func(raw json.RawMessage) error {
+			c, dated, err := p.change(family, raw, fetched)
+			if err != nil {
+				return fmt.Errorf("%s: GET %s: item %d: %w", p.source, path, items, err)
+			}
+			items++
+			if !cut.keep(c.Version.At, dated) {
+				older = true
+				return nil
+			}
+			return batch.Add(c)
+		}
+		found, err := providerapi.ReadObject(dec, map[string]func(json.RawMessage) error{"items": item}, &page)
+		if err != nil {
+			return err
+		}
+		if len(found) == 0 {
+			return fmt.Errorf("%s: GET %s: answer has no items list", p.source, path)
+		}
+		passed = older && cut != nil && cut.sorted
+		return batch.Flush()
+	})
+	return page, items, passed, err
 }
 
 // change maps one API object of family to a change. The object is the whole resource, so it is

@@ -47,12 +47,12 @@ func (p *Puller) Lists(entity string) bool { return entity == "products" }
 // StoreID implements mirrorsync.Puller.
 func (p *Puller) StoreID() string { return "" }
 
-// productsPage is a page of GET /api/v2/products.
-type productsPage struct {
-	Data        []json.RawMessage `json:"data"`
-	CurrentPage int               `json:"current_page"`
-	LastPage    int               `json:"last_page"`
-	NextPageURL *string           `json:"next_page_url"`
+// productsPaging is what a page of GET /api/v2/products says besides its data, which is read
+// one product at a time.
+type productsPaging struct {
+	CurrentPage int     `json:"current_page"`
+	LastPage    int     `json:"last_page"`
+	NextPageURL *string `json:"next_page_url"`
 }
 
 // Pull implements mirrorsync.Puller. The listing has no modified-since filter, so an
@@ -62,14 +62,34 @@ func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func
 		return fmt.Errorf("stickyio has no %q to pull", req.Entity)
 	}
 	for page := 1; ; page++ {
-		var pg productsPage
-		q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(p.perPage)}}
-		if err := p.client.GetJSON(ctx, productsPath, q, &pg); err != nil {
+		pg, items, err := p.pullPage(ctx, page, emit)
+		if err != nil {
 			return err
 		}
+		// Laravel says where the listing ends twice: last_page, and a null next_page_url.
+		last := pg.NextPageURL == nil
+		if pg.LastPage > 0 {
+			last = pg.CurrentPage >= pg.LastPage
+		}
+		if last || items == 0 {
+			return nil
+		}
+	}
+}
+
+// pullPage fetches one page of the listing and emits its products as it reads them (a page is
+// never held whole); it returns the page's paging and how many products it had.
+func (p *Puller) pullPage(ctx context.Context, page int, emit func([]mirrorsync.Change) error) (productsPaging, int, error) {
+	var pg productsPaging
+	var items int
+	batch := mirrorsync.NewPullBatcher(emit)
+	q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(p.perPage)}}
+	err := p.client.GetStream(ctx, productsPath, q, func(dec *json.Decoder) error {
+		batch.Reset() // read again from its start after a failure: the page starts over
+		pg, items = productsPaging{}, 0
 		fetched := p.now()
-		changes := make([]mirrorsync.Change, 0, len(pg.Data))
-		for _, raw := range pg.Data {
+		data := func(raw json.RawMessage) error {
+			items++
 			var obj product
 			if err := decodeJSON(raw, &obj); err != nil || obj.ID == "" {
 				return fmt.Errorf("%s: GET %s page %d: a product without an id or not an object", p.source, productsPath, page)
@@ -78,20 +98,12 @@ func (p *Puller) Pull(ctx context.Context, req mirrorsync.PullRequest, emit func
 			if err != nil {
 				at = fetched // no version given: the product as of the fetch
 			}
-			changes = append(changes, p.snapshot(obj, raw, mirrorsync.Version{At: at}))
+			return batch.Add(p.snapshot(obj, raw, mirrorsync.Version{At: at}))
 		}
-		if len(changes) > 0 {
-			if err := emit(changes); err != nil {
-				return err
-			}
+		if _, err := providerapi.ReadObject(dec, map[string]func(json.RawMessage) error{"data": data}, &pg); err != nil {
+			return err
 		}
-		// Laravel says where the listing ends twice: last_page, and a null next_page_url.
-		last := pg.NextPageURL == nil
-		if pg.LastPage > 0 {
-			last = pg.CurrentPage >= pg.LastPage
-		}
-		if last || len(pg.Data) == 0 {
-			return nil
-		}
-	}
+		return batch.Flush()
+	})
+	return pg, items, err
 }
