@@ -41,6 +41,33 @@ func BenchmarkApplySnapshots(b *testing.B) {
 	b.ReportMetric(float64(events*b.N)/total.Seconds(), "snapshots/s")
 }
 
+// BenchmarkApplySnapshotsTuning is BenchmarkApplySnapshots for each of inbox.workers 1, 2 and
+// 4 and inbox.batch_size 50, 250 and 1,000 (docs/tuning.md has its figures). Reported:
+// snapshots applied per second.
+func BenchmarkApplySnapshotsTuning(b *testing.B) {
+	const events = 5000
+	s, err := stickyio.New(stickyio.Options{Name: "sticky", Secrets: []string{key}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := fixtureBytes(b, "product-updated-regular")
+	for _, workers := range []int{1, 2, 4} {
+		for _, batch := range []int{50, 250, 1000} {
+			b.Run(fmt.Sprintf("workers=%d/batch=%d", workers, batch), func(b *testing.B) {
+				var total time.Duration
+				for i := 0; i < b.N; i++ {
+					db := storetest.NewDB(b)
+					fill(b, db, base, events)
+					start := time.Now()
+					webhookstest.ApplyAllInBatches(b, db, mirrorsync.Registry{"sticky": s}, workers, batch)
+					total += time.Since(start)
+				}
+				b.ReportMetric(float64(events*b.N)/total.Seconds(), "snapshots/s")
+			})
+		}
+	}
+}
+
 func fixtureBytes(b *testing.B, name string) map[string]any {
 	raw, err := json.Marshal(fixture(&testing.T{}, name))
 	if err != nil {

@@ -156,12 +156,18 @@ func (h *Harness) Events() []Event {
 // the daemon's default size, and fails tb on any event that is not applied. Benchmarks use it.
 func ApplyAll(tb testing.TB, db *store.DB, decoders mirrorsync.Registry, workers int) {
 	tb.Helper()
+	ApplyAllInBatches(tb, db, decoders, workers, mirrorsync.DefaultBatchSize)
+}
+
+// ApplyAllInBatches is ApplyAll with batches of batchSize events (inbox.batch_size).
+func ApplyAllInBatches(tb testing.TB, db *store.DB, decoders mirrorsync.Registry, workers, batchSize int) {
+	tb.Helper()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	done := make(chan error, workers)
 	for w := 0; w < workers; w++ {
 		go func() {
-			wk := &mirrorsync.Worker{Inbox: db, Decoders: decoders, BatchSize: mirrorsync.DefaultBatchSize, Log: logrus.NewEntry(log),
+			wk := &mirrorsync.Worker{Inbox: db, Decoders: decoders, BatchSize: batchSize, Log: logrus.NewEntry(log),
 				Policy: mirrorsync.RetryPolicy{MaxAttempts: 3, Backoff: mirrorsync.Backoff}}
 			for {
 				batch, err := wk.RunOnce(context.Background())
