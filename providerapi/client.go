@@ -114,6 +114,10 @@ func (c *Client) GetStream(ctx context.Context, path string, query url.Values, r
 	for attempt := 0; ; attempt++ {
 		var retryAfter time.Duration
 		retryAfter, err = c.get(ctx, u.String(), path, read)
+		var own *readersOwn
+		if errors.As(err, &own) {
+			return own.err // never retried: a database error of what read handed on is no flaky answer
+		}
 		if err == nil || attempt >= c.o.Retries || !retriable(err) {
 			return err
 		}
@@ -158,10 +162,16 @@ func (c *Client) get(ctx context.Context, rawURL, path string, read func(*json.D
 		if errors.As(err, &decodeErr) {
 			return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
 		}
-		return 0, err // read's own (the puller's, or what it handed on): it names itself
+		return 0, &readersOwn{err} // the puller's, or what it handed on: it names itself
 	}
 	return 0, nil
 }
+
+// readersOwn is an error of a GetStream reader that is not the answer's (a mapping the puller
+// refused, an apply that failed), returned as it is.
+type readersOwn struct{ err error }
+
+func (e *readersOwn) Error() string { return e.err.Error() }
 
 // retriable reports failures worth another try: rate limiting, server errors, timeouts.
 func retriable(err error) bool {

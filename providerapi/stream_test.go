@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -77,7 +79,8 @@ func TestReadArrayItemError(t *testing.T) {
 }
 
 // A body cut short is retried: read starts over on a new answer. Read's own errors are not
-// retried, and keep their own words.
+// retried, even one that looks retriable (a database connection cut while a page was applied),
+// and keep their own words.
 func TestGetStreamRetriesACutBody(t *testing.T) {
 	t.Parallel()
 	var requests atomic.Int64
@@ -101,7 +104,7 @@ func TestGetStreamRetriesACutBody(t *testing.T) {
 		t.Fatalf("err %v after %d requests, reads %q; want the whole array read on the second", err, requests.Load(), reads)
 	}
 	requests.Store(1) // every answer whole from now on
-	mine := errors.New("shop: GET /items: a product without an id")
+	mine := fmt.Errorf("apply page 1: %w", io.ErrUnexpectedEOF)
 	err = client.GetStream(context.Background(), "/items", nil, func(*json.Decoder) error { return mine })
 	if err != mine || requests.Load() != 2 {
 		t.Errorf("err = %v after %d more requests, want read's own error after 1", err, requests.Load()-1)
