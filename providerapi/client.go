@@ -62,7 +62,7 @@ func NewClient(o Options) (*Client, error) {
 	}
 	return &Client{
 		o: o, base: base,
-		http:    &http.Client{Timeout: o.Timeout},
+		http:    &http.Client{}, // the timeout is each request's budget (see budget)
 		limiter: rate.NewLimiter(rate.Limit(o.RequestsPerSecond), 1),
 	}, nil
 }
@@ -136,6 +136,10 @@ func (c *Client) get(ctx context.Context, rawURL, path string, read func(*json.D
 	if err := c.limiter.Wait(ctx); err != nil {
 		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	clock := newBudget(c.o.Timeout, cancel)
+	defer clock.timer.Stop()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
@@ -148,11 +152,14 @@ func (c *Client) get(ctx context.Context, rawURL, path string, read func(*json.D
 	case c.o.Username != "":
 		req.SetBasicAuth(c.o.Username, c.o.Password)
 	}
+	began := clock.start()
 	resp, err := c.http.Do(req)
+	clock.stop(began)
 	if err != nil {
-		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, err)
+		return 0, fmt.Errorf("%s: GET %s: %w", c.o.Source, path, clock.explain(err))
 	}
 	defer resp.Body.Close()
+	resp.Body = &budgetedBody{ReadCloser: resp.Body, clock: clock}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
 		return retryAfter(resp.Header, time.Now()), &StatusError{Source: c.o.Source, Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(snippet))}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/storemirror/storemirror/providerapi"
 )
@@ -108,5 +109,43 @@ func TestGetStreamRetriesACutBody(t *testing.T) {
 	err = client.GetStream(context.Background(), "/items", nil, func(*json.Decoder) error { return mine })
 	if err != mine || requests.Load() != 2 {
 		t.Errorf("err = %v after %d more requests, want read's own error after 1", err, requests.Load()-1)
+	}
+}
+
+// The request's timeout is spent waiting on the provider, not applying what was read: a reader
+// that takes four timeouts over its items succeeds, while a provider that stalls a timeout in
+// the middle of its body is cut off and asked again.
+func TestGetStreamTimeoutIsTheProviders(t *testing.T) {
+	t.Parallel()
+	var requests atomic.Int64
+	client := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`[1,2,`))
+		w.(http.Flusher).Flush()
+		if requests.Add(1) == 1 && r.URL.Path == "/api/stalls" {
+			time.Sleep(300 * time.Millisecond)
+		} else {
+			time.Sleep(30 * time.Millisecond) // the rest arrives after the reader has begun
+		}
+		w.Write([]byte(`3,4]`))
+	}, providerapi.Options{Retries: 1, Timeout: 100 * time.Millisecond})
+	var n int
+	err := client.GetStream(context.Background(), "/slow-reader", nil, func(dec *json.Decoder) error {
+		n = 0
+		return providerapi.ReadArray(dec, func(json.RawMessage) error {
+			n++
+			time.Sleep(100 * time.Millisecond) // applying: not the provider's time
+			return nil
+		})
+	})
+	if err != nil || n != 4 || requests.Load() != 1 {
+		t.Fatalf("slow reader: err %v, %d items, %d requests; want 4 items of one request", err, n, requests.Load())
+	}
+	requests.Store(0)
+	err = client.GetStream(context.Background(), "/stalls", nil, func(dec *json.Decoder) error {
+		n = 0
+		return providerapi.ReadArray(dec, func(json.RawMessage) error { n++; return nil })
+	})
+	if err != nil || n != 4 || requests.Load() != 2 {
+		t.Errorf("stalling provider: err %v, %d items, %d requests; want 4 items on the second request", err, n, requests.Load())
 	}
 }
