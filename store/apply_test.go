@@ -91,7 +91,7 @@ func TestApplySnapshotThenStaleSnapshot(t *testing.T) {
 		t.Errorf("variants = %v, want [7] (the newer snapshot's)", variants)
 	}
 	var attrs int
-	db.SQL().Get(&attrs, `SELECT count(*) FROM mirror.variant_attributes WHERE product_external_id = '49' AND variant_external_id = '7' AND attribute_name = 'color' AND option_name = 'blue'`)
+	storetest.Get(t, db, &attrs, `SELECT count(*) FROM mirror.variant_attributes WHERE product_external_id = '49' AND variant_external_id = '7' AND attribute_name = 'color' AND option_name = 'blue'`)
 	if attrs != 1 {
 		t.Errorf("variant attributes: got %d color=blue rows, want 1", attrs)
 	}
@@ -190,7 +190,7 @@ func TestReconcilePullOfUnchangedRowWritesNothing(t *testing.T) {
 		Images: mirrorsync.All([]mirrorsync.Image{{URL: str("https://x/1.png")}})}
 	apply(t, db, productChange("1", t0, 1, p))
 	var xmin1, xmin2 string
-	db.SQL().Get(&xmin1, `SELECT xmin::text FROM mirror.products WHERE external_id = '1'`)
+	storetest.Get(t, db, &xmin1, `SELECT xmin::text FROM mirror.products WHERE external_id = '1'`)
 	// A reconcile pull of the same provider version (received later, so with a newer seq).
 	pulled := productChange("1", t0, 2, &mirrorsync.Product{Name: mirrorsync.Some("A"), Price: mirrorsync.Some(dec("10")), StockQuantity: mirrorsync.Null[int64](),
 		Images: mirrorsync.All([]mirrorsync.Image{{URL: str("https://x/1.png")}})})
@@ -198,7 +198,7 @@ func TestReconcilePullOfUnchangedRowWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SQL().Get(&xmin2, `SELECT xmin::text FROM mirror.products WHERE external_id = '1'`)
+	storetest.Get(t, db, &xmin2, `SELECT xmin::text FROM mirror.products WHERE external_id = '1'`)
 	if res.Unchanged != 1 || xmin1 != xmin2 {
 		t.Errorf("reconcile pull of an up-to-date row: result %+v, row rewritten %v; want unchanged and not rewritten", res, xmin1 != xmin2)
 	}

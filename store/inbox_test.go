@@ -54,9 +54,9 @@ func TestApplyPendingIsolatesBadEvents(t *testing.T) {
 		}
 	}
 	var due int
-	db.SQL().Get(&due, `SELECT count(*) FROM sync.webhook_events WHERE due_at IS NOT NULL`)
+	storetest.Get(t, db, &due, `SELECT count(*) FROM sync.webhook_events WHERE due_at IS NOT NULL`)
 	var media int
-	db.SQL().Get(&media, `SELECT count(*) FROM mirror.media`)
+	storetest.Get(t, db, &media, `SELECT count(*) FROM mirror.media`)
 	if due != 0 || media != 2 {
 		t.Errorf("%d events still due, %d media rows; want 0 and the 2 good ones", due, media)
 	}
@@ -90,7 +90,7 @@ func TestPruneEvents(t *testing.T) {
 		}
 	}
 	var left []string
-	db.SQL().Select(&left, `SELECT delivery_id FROM sync.webhook_events ORDER BY delivery_id`)
+	storetest.Select(t, db, &left, `SELECT delivery_id FROM sync.webhook_events ORDER BY delivery_id`)
 	if strings.Join(left, ",") != "old-failed,old-pending,recent" {
 		t.Errorf("left after pruning: %v, want the failed, the pending and the recent event", left)
 	}

@@ -77,7 +77,7 @@ func TestEveryTableAndColumnIsCommented(t *testing.T) {
 		t.Errorf("without a comment: %v", missing)
 	}
 	var tables int
-	db.SQL().Get(&tables, `SELECT count(*) FROM pg_tables WHERE schemaname = 'mirror'`)
+	storetest.Get(t, db, &tables, `SELECT count(*) FROM pg_tables WHERE schemaname = 'mirror'`)
 	if tables != 18 {
 		t.Errorf("%d mirror tables, want 18", tables)
 	}

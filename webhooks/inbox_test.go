@@ -74,8 +74,8 @@ func TestConcurrentWorkersApplyEachEventOnce(t *testing.T) {
 	// as if applied in the order received.
 	// Product pK received events K, K+30, ..., K+270: the last is "name K+270".
 	var products, wrong int
-	h.DB.SQL().Get(&products, `SELECT count(*) FROM mirror.products WHERE source = 'shop'`)
-	h.DB.SQL().Get(&wrong, `SELECT count(*) FROM mirror.products
+	storetest.Get(t, h.DB, &products, `SELECT count(*) FROM mirror.products WHERE source = 'shop'`)
+	storetest.Get(t, h.DB, &wrong, `SELECT count(*) FROM mirror.products
 		WHERE source = 'shop' AND name <> 'name ' || (270 + substr(external_id, 2)::int)`)
 	if products != 30 || wrong != 0 {
 		t.Errorf("%d products, %d not holding their last received event's name", products, wrong)
@@ -148,7 +148,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("INSERT batch sizes = %v, want [1 40]", cs.calls)
 	}
 	var n int
-	cs.DB.SQL().Get(&n, `SELECT count(*) FROM sync.webhook_events`)
+	storetest.Get(t, cs.DB, &n, `SELECT count(*) FROM sync.webhook_events`)
 	if n != 41 {
 		t.Errorf("stored %d events, want 41", n)
 	}
@@ -268,7 +268,7 @@ func TestDatabaseDown503AndRecovery(t *testing.T) {
 		t.Errorf("/readyz after recovery: %d, want 200", got)
 	}
 	var ids []string
-	db.SQL().Select(&ids, `SELECT delivery_id FROM sync.webhook_events ORDER BY id`)
+	storetest.Select(t, db, &ids, `SELECT delivery_id FROM sync.webhook_events ORDER BY id`)
 	if len(ids) != 2 || ids[0] != "before" || ids[1] != "during" {
 		t.Errorf("stored deliveries = %v, want [before during]", ids)
 	}

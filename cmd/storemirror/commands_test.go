@@ -88,12 +88,12 @@ func TestReplayRestoresTheMirror(t *testing.T) {
 	}
 	state := func() string {
 		var rows []string
-		d.db.SQL().Select(&rows, `SELECT concat_ws('|', external_id, status, total_cards, completed_at, raw::text) FROM mirror.orders ORDER BY 1`)
+		storetest.Select(t, d.db, &rows, `SELECT concat_ws('|', external_id, status, total_cards, completed_at, raw::text) FROM mirror.orders ORDER BY 1`)
 		return strings.Join(rows, "\n")
 	}
 	eventually(t, "both events applied", func() bool {
 		var n int
-		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.webhook_events WHERE status = 'applied'`)
+		storetest.Get(t, d.db, &n, `SELECT count(*) FROM sync.webhook_events WHERE status = 'applied'`)
 		return n == 2
 	})
 	before := state()
@@ -112,7 +112,7 @@ func TestReplayRestoresTheMirror(t *testing.T) {
 		t.Errorf("mirror after replay:\n%s\nwant:\n%s", after, before)
 	}
 	var origin string
-	d.db.SQL().Get(&origin, `SELECT origin FROM mirror.orders`)
+	storetest.Get(t, d.db, &origin, `SELECT origin FROM mirror.orders`)
 	if origin != "replay" {
 		t.Errorf("origin = %q, want replay", origin)
 	}

@@ -195,7 +195,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	eventually(t, "the order in the mirror", func() bool {
 		var n int
-		d.db.SQL().Get(&n, `SELECT count(*) FROM mirror.orders WHERE source = 'bamboo' AND external_id = '100123' AND total_cards = 5`)
+		storetest.Get(t, d.db, &n, `SELECT count(*) FROM mirror.orders WHERE source = 'bamboo' AND external_id = '100123' AND total_cards = 5`)
 		return n == 1
 	})
 	if status, _ := d.do(t, http.MethodPost, "/webhooks/bamboo", http.Header{"Svix-Id": {"x"}}, body); status != http.StatusUnauthorized {
@@ -249,7 +249,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// lock); between them, the products were backfilled once, and nothing was a repair.
 	eventually(t, "every pass to finish", func() bool {
 		var n int
-		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.reconcile_runs WHERE status IN ('queued', 'running')`)
+		storetest.Get(t, d.db, &n, `SELECT count(*) FROM sync.reconcile_runs WHERE status IN ('queued', 'running')`)
 		return n == 0
 	})
 	var backfilled, created int

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	svix "github.com/svix/svix-webhooks/go"
+
+	"github.com/storemirror/storemirror/store/storetest"
 )
 
 // metricValue reads one series of the daemon's /metrics; ok false when it is absent.
@@ -98,7 +100,7 @@ func TestResyncRepairsReachTheDaemonsCounters(t *testing.T) {
 	d := startDaemon(t, e2eToken)
 	eventually(t, "the start-up pass to backfill the products", func() bool {
 		var n int
-		d.db.SQL().Get(&n, `SELECT count(*) FROM sync.reconcile_runs WHERE entity = 'products' AND status = 'succeeded' AND backfilled = 2`)
+		storetest.Get(t, d.db, &n, `SELECT count(*) FROM sync.reconcile_runs WHERE entity = 'products' AND status = 'succeeded' AND backfilled = 2`)
 		return n == 1
 	})
 	backfilled, _ := metricValue(t, d, `storemirror_reconcile_backfilled_total{entity="products",source="bamboo"}`)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storemirror/storemirror/store/storetest"
 	"github.com/storemirror/storemirror/webhooks/backinstock"
 	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
@@ -142,7 +143,7 @@ func checkRaw(t *testing.T, h *webhookstest.Harness, id string, body []byte) {
 	}
 	if !same {
 		var raw string
-		h.DB.SQL().Get(&raw, `SELECT raw::text FROM mirror.stock_notifications WHERE source = 'bis' AND external_id = $1`, id)
+		storetest.Get(t, h.DB, &raw, `SELECT raw::text FROM mirror.stock_notifications WHERE source = 'bis' AND external_id = $1`, id)
 		t.Errorf("raw of %s = %s, want %s", id, raw, body)
 	}
 }

@@ -357,7 +357,7 @@ func TestOpenOrdersRefetchedWithoutCardSecrets(t *testing.T) {
 		t.Errorf("requests = %v, want only the open order's", fake.Seen)
 	}
 	var got string
-	g.db.SQL().Get(&got, `SELECT concat_ws('|', status, total, currency, placed_at, raw::text LIKE '%SECRET-CODE%', raw::text LIKE '%"pin"%',
+	storetest.Get(t, g.db, &got, `SELECT concat_ws('|', status, total, currency, placed_at, raw::text LIKE '%SECRET-CODE%', raw::text LIKE '%"pin"%',
 		(SELECT string_agg(concat_ws(':', product_external_id, quantity, unit_price), ',') FROM mirror.order_items WHERE order_external_id = '6779294'))
 		FROM mirror.orders WHERE external_id = '6779294'`)
 	// Get Order says "Succeeded"; the mirror keeps the webhooks' spelling, "succeeded".

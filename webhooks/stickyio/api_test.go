@@ -45,7 +45,7 @@ func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
 		t.Errorf("first pass = %+v, want 3 pages and 5 backfilled", run)
 	}
 	var got []string
-	db.SQL().Select(&got, `SELECT concat_ws('|', p.external_id, p.name, p.price, p.is_taxable, v.sku, a.option_name, p.source_updated_at)
+	storetest.Select(t, db, &got, `SELECT concat_ws('|', p.external_id, p.name, p.price, p.is_taxable, v.sku, a.option_name, p.source_updated_at)
 		FROM mirror.products p JOIN mirror.product_variants v ON v.product_external_id = p.external_id
 		JOIN mirror.variant_attributes a ON a.product_external_id = p.external_id WHERE p.external_id = '3'`)
 	if len(got) != 1 || got[0] != "3|Product 3|10|t|V-3|small|2024-12-18 14:25:19+00" {

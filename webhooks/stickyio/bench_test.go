@@ -33,7 +33,7 @@ func BenchmarkApplySnapshots(b *testing.B) {
 		webhookstest.ApplyAll(b, db, mirrorsync.Registry{"sticky": s}, 2)
 		total += time.Since(start)
 		var n int
-		db.SQL().Get(&n, `SELECT count(*) FROM mirror.product_variants`)
+		storetest.Get(b, db, &n, `SELECT count(*) FROM mirror.product_variants`)
 		if n != 3*events {
 			b.Fatalf("%d variants mirrored, want %d", n, 3*events)
 		}

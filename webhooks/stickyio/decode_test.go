@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/storemirror/storemirror/store/storetest"
 	"github.com/storemirror/storemirror/webhooks/stickyio"
 	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
@@ -200,7 +201,7 @@ func TestEverySeedExampleApplies(t *testing.T) {
 		t.Errorf("product 20 variants = %q", got)
 	}
 	var n int
-	h.DB.SQL().Get(&n, `SELECT count(*) FROM mirror.products WHERE source = 'sticky'`)
+	storetest.Get(t, h.DB, &n, `SELECT count(*) FROM mirror.products WHERE source = 'sticky'`)
 	if n != 4 {
 		t.Errorf("%d products, want 4 (49, 21, 20, 17)", n)
 	}
