@@ -50,12 +50,14 @@ profile:
 	$(GO) build -tags pprof -o bin/storemirror-pprof ./cmd/storemirror
 	$(GO) run ./cmd/storemirror-bench -binary current=bin/storemirror-pprof -profile bin/profile $(BENCH_FLAGS)
 
-STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# golangci-lint with .golangci.yml: errcheck, staticcheck, govet and the other standard linters.
+# Run through `go run`, so that it stays out of go.mod.
+GOLANGCI_LINT ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
-	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(GOLANGCI_LINT) run ./...
 
 # Regenerate docs/data-dictionary.md from a freshly migrated database (a test fails while it is stale).
 docs:

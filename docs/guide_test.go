@@ -34,7 +34,7 @@ func readExamples(path string) ([]example, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var (
 		out     []example
 		heading string

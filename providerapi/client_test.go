@@ -44,7 +44,9 @@ func TestClientAuthAndDecode(t *testing.T) {
 		got = append(got, r.Header.Get("Authorization"))
 		w.Write([]byte(`{}`))
 	}, providerapi.Options{Token: "sk_test"})
-	bearer.GetJSON(context.Background(), "/x", nil, &v)
+	if err := bearer.GetJSON(context.Background(), "/x", nil, &v); err != nil {
+		t.Fatalf("GetJSON: %v", err)
+	}
 	if len(got) != 2 || got[0] != "/api/things?page=2 id:pw Basic" || got[1] != "Bearer sk_test" {
 		t.Errorf("requests = %q", got)
 	}
@@ -113,7 +115,9 @@ func TestClientRateLimit(t *testing.T) {
 	start := time.Now()
 	var v struct{}
 	for i := 0; i < 5; i++ {
-		client.GetJSON(context.Background(), "/x", nil, &v)
+		if err := client.GetJSON(context.Background(), "/x", nil, &v); err != nil {
+			t.Fatalf("GetJSON %d: %v", i, err)
+		}
 	}
 	if d := time.Since(start); d < 190*time.Millisecond {
 		t.Errorf("5 requests at 20/s took %v, want at least 200ms", d)

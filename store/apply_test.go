@@ -109,7 +109,9 @@ func TestApplyPatchLeavesOtherFields(t *testing.T) {
 		t.Errorf("after patch: name %v price %v sku %v stock %v; want Tea 9.5 T-1 5", *got.Name, got.Price, *got.SKU, got.Stock)
 	}
 	var raw map[string]any
-	json.Unmarshal(got.Raw, &raw)
+	if err := json.Unmarshal(got.Raw, &raw); err != nil {
+		t.Fatalf("raw after patch: %v", err)
+	}
 	if raw["id"] != "1" || raw["stock"] != float64(5) {
 		t.Errorf("raw after patch = %s, want the snapshot's keys with stock merged in", got.Raw)
 	}

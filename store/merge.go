@@ -117,7 +117,7 @@ func wins(v mirrorsync.Version, fv fieldVersion, same bool, origin mirrorsync.Or
 	case c == 0:
 		return false
 	default:
-		return !(origin == mirrorsync.OriginReconcile && v.At.Equal(fv.At))
+		return origin != mirrorsync.OriginReconcile || !v.At.Equal(fv.At)
 	}
 }
 

@@ -146,7 +146,9 @@ func TestMergeRaw(t *testing.T) {
 	for _, c := range cases {
 		got, _ := json.Marshal(rawOf(t, c.changes...))
 		var want any
-		json.Unmarshal([]byte(c.want), &want)
+		if err := json.Unmarshal([]byte(c.want), &want); err != nil {
+			t.Fatalf("%s: want: %v", c.name, err)
+		}
 		w, _ := json.Marshal(want)
 		if string(got) != string(w) {
 			t.Errorf("%s: raw = %s, want %s", c.name, got, w)

@@ -37,7 +37,9 @@ func (db *DB) LockPass(ctx context.Context, source, entity string, wait bool) (f
 		return nil, false, nil
 	}
 	unlock := func() {
-		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key)
+		// It fails only on a broken connection, which the pool then discards: the server drops the
+		// lock with the session.
+		_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key)
 		conn.Close()
 	}
 	return unlock, true, nil

@@ -377,7 +377,8 @@ func (r *Reconciler) Resync(ctx context.Context, source string, entities []strin
 		ids = append(ids, run.ID)
 		r.wg.Go(func() {
 			// The pass outlives the request that started it, not the daemon.
-			r.RunOnce(r.background(), source, e, PassOptions{Mode: mode, Trigger: TriggerManual, Wait: true, Run: &run})
+			// Its outcome is the run's row, which the caller polls by id.
+			_, _ = r.RunOnce(r.background(), source, e, PassOptions{Mode: mode, Trigger: TriggerManual, Wait: true, Run: &run})
 		})
 	}
 	return ids, nil

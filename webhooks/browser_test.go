@@ -56,7 +56,8 @@ func newBrowser(t *testing.T, user, password string) (context.Context, *atomic.I
 				return
 			}
 			prompts.Add(1)
-			chromedp.Call(ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID,
+			// A request left waiting fails the page load that the test waits for.
+			_, _ = chromedp.Call(ctx, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID,
 				AuthChallengeResponse: &fetch.AuthChallengeResponse{
 					Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: user, Password: password}})
 		}
@@ -66,7 +67,7 @@ func newBrowser(t *testing.T, user, password string) (context.Context, *atomic.I
 			if err != nil {
 				return
 			}
-			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+			_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 		}
 	}()
 	handleAuth := true

@@ -166,7 +166,7 @@ func newRequestID() string {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // it fails only when the client went away: nothing to tell it
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -108,7 +108,7 @@ func (b *bench) catalogPasses(ctx context.Context, bin binary, apiURL string, n 
 		}
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		passes[i].peakRSS, err = runPeakRSS(cmd)
-		logFile.Close()
+		_ = logFile.Close() // the resync's output: read only to explain a failure
 		if err != nil {
 			log, _ := os.ReadFile(logPath)
 			return pass{}, pass{}, fmt.Errorf("resync: %w\n%s", err, log)

@@ -80,9 +80,10 @@ func fsyncProbe(ctx context.Context, dir string) (string, error) {
 		return "", err
 	}
 	defer func() {
-		cmd.Process.Kill() // the later sections are not needed
-		cmd.Wait()
-		os.Remove(filepath.Join(dir, "fsync.probe"))
+		// The later sections are not needed: killed, it exits with an error, and leaves its probe file.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		_ = os.Remove(filepath.Join(dir, "fsync.probe"))
 	}()
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {

@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() { _ = os.RemoveAll(tmp) }() // scratch under the system's temporary directory
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}

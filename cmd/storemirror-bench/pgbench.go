@@ -50,7 +50,7 @@ func runPgbench(ctx context.Context, s *server, tmp string, body []byte, clients
 	if err != nil {
 		return run, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // scratch under the system's temporary directory
 	script := filepath.Join(dir, "insert.sql")
 	if err := os.WriteFile(script, []byte("INSERT INTO pgbench_inbox (body) VALUES ('"+string(body)+"');\n"), 0o644); err != nil {
 		return run, err
@@ -115,7 +115,7 @@ func readPgbenchLogs(dir string) ([]loadgen.Result, error) {
 			start := done.Add(-time.Duration(lat) * time.Microsecond)
 			out = append(out, loadgen.Result{Status: 200, Due: start, Start: start, Done: done})
 		}
-		fh.Close()
+		_ = fh.Close() // read only
 		if err := sc.Err(); err != nil {
 			return nil, err
 		}

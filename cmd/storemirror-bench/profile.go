@@ -72,7 +72,9 @@ func (p *profiler) fetch(ctx context.Context, kind string, secs int) {
 		return
 	}
 	_, err = io.Copy(f, resp.Body)
-	f.Close()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil || resp.StatusCode != http.StatusOK {
 		p.fail(fmt.Errorf("fetch %s profile: status %d, %v", kind, resp.StatusCode, err))
 		return

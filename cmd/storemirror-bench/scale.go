@@ -166,7 +166,7 @@ func (b *bench) claimRate(ctx context.Context, bin binary, d *scaleDB, prefix st
 	if err != nil {
 		return 0, err
 	}
-	defer p.Stop(30 * time.Second)
+	defer stop(bin, p)
 	n0, err := pending(ctx, d.sql)
 	if err != nil {
 		return 0, err
@@ -201,7 +201,7 @@ func (b *bench) scaleInbox(ctx context.Context, bin binary, events, backlog int,
 			return loadgen.Summary{}, 0, err
 		}
 		ing, err := b.ingestRate(ctx, p, label+"-ingest-")
-		p.Stop(30 * time.Second)
+		stop(bin, p)
 		if err != nil {
 			return ing, 0, err
 		}
@@ -228,7 +228,7 @@ func (b *bench) scaleInbox(ctx context.Context, bin binary, events, backlog int,
 	if err := waitDrained(ctx, d.sql, 4*time.Hour); err != nil {
 		return err
 	}
-	p.Stop(30 * time.Second)
+	stop(bin, p)
 	drained := time.Since(start) - filled
 	if _, err := d.sql.ExecContext(ctx, `VACUUM ANALYZE sync.webhook_events`); err != nil {
 		return err
@@ -267,7 +267,7 @@ func (b *bench) scaleRetention(ctx context.Context, bin binary, expired int, out
 		return err
 	}
 	idle, err := b.ingestRate(ctx, p, "idle-")
-	p.Stop(30 * time.Second)
+	stop(bin, p)
 	if err != nil {
 		return err
 	}
@@ -282,7 +282,7 @@ func (b *bench) scaleRetention(ctx context.Context, bin binary, expired int, out
 	if err != nil {
 		return err
 	}
-	defer p.Stop(30 * time.Second)
+	defer stop(bin, p)
 	pruning, err := b.ingestRate(ctx, p, "pruning-")
 	if err != nil {
 		return err

@@ -53,6 +53,14 @@ type daemonRun struct {
 // scenario runs load against a started daemon; d is the run's database.
 type scenario func(ctx context.Context, b *bench, p *daemon.Process, db *sqlx.DB, w *window) (*daemonRun, error)
 
+// stop stops bin's daemon p, and says on stderr when it did not stop cleanly (a data race is
+// such an exit): what was measured stands, but the run needs a look.
+func stop(bin binary, p *daemon.Process) {
+	if err := p.Stop(30 * time.Second); err != nil {
+		fmt.Fprintf(os.Stderr, "storemirror-bench: %s: %v\n", bin.Name, err)
+	}
+}
+
 // run starts bin on a fresh database, runs sc against it, and stops it.
 func (b *bench) run(ctx context.Context, bin binary, name string, sc scenario) (*daemonRun, error) {
 	dbName := fmt.Sprintf("sm_%s_%s", name, bin.Name)
@@ -83,12 +91,12 @@ func (b *bench) run(ctx context.Context, bin binary, name string, sc scenario) (
 		return nil, err
 	}
 	defer func() {
-		if err := p.Stop(30 * time.Second); err != nil {
-			fmt.Fprintf(os.Stderr, "storemirror-bench: %s: %v\n", bin.Name, err)
-		}
+		stop(bin, p)
 		if b.profileDir != "" {
 			if logs, err := p.Logs(); err == nil {
-				os.WriteFile(filepath.Join(b.profileDir, bin.Name+"-"+name+".log"), logs, 0o644)
+				if err := os.WriteFile(filepath.Join(b.profileDir, bin.Name+"-"+name+".log"), logs, 0o644); err != nil {
+					fmt.Fprintf(os.Stderr, "storemirror-bench: %s: %v\n", bin.Name, err)
+				}
 			}
 		}
 	}()

@@ -62,7 +62,7 @@ func run(ctx context.Context) error {
 		}
 		fmt.Fprintf(os.Stderr, "sandbox: fake %s at http://%s\n", sv.env, addr)
 		go func() { errs <- srv.serve() }()
-		defer srv.Close()
+		defer func() { _ = srv.Close() }() // on the way out: the error that ends the sandbox is reported
 	}
 	ticker := time.NewTicker(2 * time.Minute)
 	defer ticker.Stop()

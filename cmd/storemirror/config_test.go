@@ -21,7 +21,7 @@ func devEnv(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	env := map[string]string{"STOREMIRROR_DATABASE_URL": "postgres://storemirror@127.0.0.1:5432/storemirror?sslmode=disable"}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

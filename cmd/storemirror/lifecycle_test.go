@@ -32,13 +32,13 @@ func newNotifySocket(t *testing.T) *notifySocket {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) }) // under the system's temporary directory
 	s := &notifySocket{path: filepath.Join(dir, "notify"), states: make(chan string, 10000)}
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.Close() }) // the test is over
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -221,7 +221,9 @@ func TestServeFailsWhenTheListenerDies(t *testing.T) {
 		}
 		return ln, err
 	}})
-	(<-listeners).Close()
+	if err := (<-listeners).Close(); err != nil {
+		t.Fatalf("close the listener: %v", err)
+	}
 	select {
 	case err := <-d.done:
 		if _, ok := errors.AsType[*serveError](err); !ok || exitCode(err) != 1 {
@@ -280,7 +282,7 @@ func TestShutdownGivesTheWorkersTheirShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // the test is over
 	if _, err := fmt.Fprintf(conn, "POST /webhooks/bamboo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"); err != nil {
 		t.Fatal(err)
 	}

@@ -137,5 +137,5 @@ func (m *Main) reportFailure(err error) {
 	if isJournal(m.Stderr) {
 		msg = markLines(msg, journal.PriErr)
 	}
-	m.Stderr.Write(msg)
+	_, _ = m.Stderr.Write(msg) // a failed write to stderr has nowhere to be reported
 }

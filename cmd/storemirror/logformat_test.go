@@ -149,7 +149,7 @@ func TestLogsToTheJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	defer func() { _ = other.Close() }() // the test is over; its writes are the child's
 	// A configuration with several problems on line 2: the error spans several lines.
 	badConfig := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(badConfig, []byte("database: {url: \"postgres://x/y\"}\nsources: [{name: a, kind: canonical, secrets: []}, {name: a, kind: nope}]\n"), 0o600); err != nil {
@@ -174,7 +174,7 @@ func TestLogsToTheJournal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer stderr.Close()
+			defer func() { _ = stderr.Close() }() // the test is over; its writes are the child's
 			cmd := exec.Command(os.Args[0], "-test.run=^TestLogHelperProcess$")
 			for _, kv := range os.Environ() {
 				if !strings.HasPrefix(kv, "JOURNAL_STREAM=") {

@@ -209,10 +209,10 @@ func (m *Main) parseFlags(fs *flag.FlagSet, args []string) error {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		m.Stdout.Write(out.Bytes())
+		_, _ = m.Stdout.Write(out.Bytes()) // the terminal's: a failed write has nowhere to go
 		return flag.ErrHelp
 	case err != nil:
-		m.Stderr.Write(out.Bytes())
+		_, _ = m.Stderr.Write(out.Bytes())
 		return errUsagePrinted
 	}
 	return nil

@@ -224,7 +224,9 @@ func TestServeEndToEnd(t *testing.T) {
 		RunID  int64   `json:"run_id"`
 		RunIDs []int64 `json:"run_ids"`
 	}
-	json.Unmarshal([]byte(resp), &started)
+	if err := json.Unmarshal([]byte(resp), &started); err != nil {
+		t.Fatalf("resync answer %s: %v", resp, err)
+	}
 	if started.RunID == 0 || len(started.RunIDs) != 1 || started.RunIDs[0] != started.RunID {
 		t.Fatalf("resync answer %s", resp)
 	}
@@ -239,7 +241,9 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	eventually(t, "the run to finish", func() bool {
 		_, resp := d.do(t, http.MethodGet, fmt.Sprintf("/admin/runs/%d", started.RunID), auth, "")
-		json.Unmarshal([]byte(resp), &run)
+		if err := json.Unmarshal([]byte(resp), &run); err != nil {
+			t.Fatalf("run answer %s: %v", resp, err)
+		}
 		return run.Status != "queued" && run.Status != "running"
 	})
 	if run.Status != "succeeded" || run.Fetched != 2 || run.Backfilled+run.Unchanged != 2 || run.Created != 0 || run.Mode != "full" || run.Trigger != "manual" {

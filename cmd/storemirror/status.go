@@ -133,7 +133,7 @@ func printStatus(w io.Writer, st mirrorsync.Status, now time.Time) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, e.Entity, last, rows, repairs, ago(e.LastSuccessAt, now), until(e.NextRunAt, now))
 		}
 	}
-	tw.Flush()
+	_ = tw.Flush() // to the terminal, like the lines written to it
 	for _, s := range st.Sources {
 		for _, ev := range s.LatestFailed {
 			reason := ""

@@ -42,7 +42,7 @@ func (s systemd) notify(states ...string) error {
 	if err != nil {
 		return fmt.Errorf("sd_notify: %w", err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // a datagram socket: the write's error is the one that counts
 	if _, err := conn.Write([]byte(strings.Join(states, "\n"))); err != nil {
 		return fmt.Errorf("sd_notify: %w", err)
 	}

@@ -84,12 +84,12 @@ func Start(ctx context.Context, binary, dir string, cfg Config, extraEnv ...stri
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	p := &Process{URL: "http://" + cfg.Listen, Addr: cfg.Listen, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
-		logFile.Close()
+		_ = logFile.Close() // nothing was written to it
 		return nil, fmt.Errorf("start %s: %w", binary, err)
 	}
 	go func() {
 		p.waitErr = cmd.Wait()
-		logFile.Close()
+		_ = logFile.Close() // the daemon's own writes went in, or Logs says what is missing
 		close(p.exited)
 	}()
 	if err := p.waitReady(ctx, time.Minute); err != nil {
@@ -105,7 +105,7 @@ func FreeAddr() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find a free port: %w", err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only its port was wanted
 	return ln.Addr().String(), nil
 }
 
@@ -135,7 +135,7 @@ func (p *Process) Ready() bool {
 	if err != nil {
 		return false
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body) // read to the end so that the connection is reused; the status answers
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
@@ -148,7 +148,7 @@ func (p *Process) Exited() <-chan struct{} { return p.exited }
 
 // Kill sends SIGKILL and waits for the process to be gone.
 func (p *Process) Kill() {
-	p.cmd.Process.Signal(syscall.SIGKILL)
+	_ = p.cmd.Process.Signal(syscall.SIGKILL) // it fails only for a process already gone, which exited answers
 	<-p.exited
 }
 
@@ -160,7 +160,7 @@ func (p *Process) Stop(limit time.Duration) error {
 		return fmt.Errorf("storemirror serve had already exited: %v", p.waitErr)
 	default:
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM) // it fails only for a process already gone, which exited answers
 	select {
 	case <-p.exited:
 	case <-time.After(limit):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	stdsync "sync"
 	"testing"
@@ -28,7 +29,7 @@ var build struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if build.dir != "" {
-		os.RemoveAll(build.dir)
+		_ = os.RemoveAll(build.dir) // under the system's temporary directory
 	}
 	os.Exit(code)
 }
@@ -304,8 +305,10 @@ func checkMirror(t *testing.T, db *store.DB, l *ledger, p *plan) {
 		t.Errorf("%d products mirrored, want %d", len(rows), len(newest))
 	}
 	for _, r := range rows {
-		var id int
-		fmt.Sscan(r.ExternalID, &id)
+		id, err := strconv.Atoi(r.ExternalID)
+		if err != nil {
+			t.Fatalf("product %q: %v", r.ExternalID, err)
+		}
 		seq, ok := newest[id]
 		if !ok {
 			t.Errorf("product %s mirrored, but no delivery was about it", r.ExternalID)

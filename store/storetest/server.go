@@ -32,11 +32,14 @@ func NewServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o755)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := &Server{dir: dir}
 	t.Cleanup(func() {
-		exec.Command(pgScript(t), "stop", dir).Run()
-		os.RemoveAll(dir)
+		// The test may have left it stopped; its directory goes either way.
+		_ = exec.Command(pgScript(t), "stop", dir).Run()
+		_ = os.RemoveAll(dir)
 	})
 	s.URL = s.run(t, "start")
 	return s

@@ -66,7 +66,8 @@ func NewURL(t testing.TB) string {
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7152718)`); err != nil {
 		t.Fatalf("lock template: %v", err)
 	}
-	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(7152718)`)
+	// Should the unlock fail, the lock goes with the session, when admin closes.
+	defer func() { _, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock(7152718)`) }()
 	var exists bool
 	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, tpl).Scan(&exists); err != nil {
 		t.Fatalf("look for template: %v", err)
@@ -86,7 +87,8 @@ func buildTemplate(t testing.TB, conn *sql.Conn, server, tpl string) {
 	t.Helper()
 	ctx := context.Background()
 	building := tpl + "_building"
-	conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building))
+	// What a build that died left, if anything: should it stay, CREATE DATABASE below says so.
+	_, _ = conn.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building))
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
 		t.Fatalf("create template: %v", err)
 	}
@@ -167,6 +169,7 @@ func dropOnCleanup(t testing.TB, server, name string) {
 			return
 		}
 		defer admin.Close()
-		admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+		// A database left behind costs only room on the throwaway test server.
+		_, _ = admin.Exec(fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
 	})
 }

@@ -99,10 +99,14 @@ func TestProductUpdated(t *testing.T) {
 func TestProductUpdatedDrift(t *testing.T) {
 	h := newHarness(t)
 	var earlier map[string]any
-	json.Unmarshal(fixture(t, "productupdated"), &earlier)
+	if err := json.Unmarshal(fixture(t, "productupdated"), &earlier); err != nil {
+		t.Fatal(err)
+	}
 	var state map[string]any // a copy of oldState, changed
 	b, _ := json.Marshal(earlier["products"].([]any)[0].(map[string]any)["oldState"])
-	json.Unmarshal(b, &state)
+	if err := json.Unmarshal(b, &state); err != nil {
+		t.Fatal(err)
+	}
 	state["minFaceValue"] = 60 // the mirror will hold 60; the provider later says it was 50
 	state["modifiedDate"] = "2022-08-21T00:00:00.0000000"
 	earlier["products"].([]any)[0].(map[string]any)["newState"] = state

@@ -84,7 +84,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 		var raw struct {
 			EventID json.RawMessage `json:"event_id"`
 		}
-		json.Unmarshal(r.Body, &raw)
+		_ = json.Unmarshal(r.Body, &raw) // the body decoded above, event_id and all
 		d.ID = webhooks.JSONID(raw.EventID)
 	}
 	if _, err := s.store(env.ExternalStoreID); err != nil {

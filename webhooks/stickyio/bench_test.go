@@ -74,7 +74,9 @@ func fixtureBytes(b *testing.B, name string) map[string]any {
 		b.Fatal(err)
 	}
 	var m map[string]any
-	json.Unmarshal(raw, &m)
+	if err := json.Unmarshal(raw, &m); err != nil {
+		b.Fatal(err)
+	}
 	return m
 }
 

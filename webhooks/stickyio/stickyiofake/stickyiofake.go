@@ -43,7 +43,7 @@ func (f *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		next = &u
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
+	_ = json.NewEncoder(w).Encode(map[string]any{ // it fails only when the client went away
 		"status": "SUCCESS", "data": f.Products[from:to], "current_page": page, "last_page": last,
 		"next_page_url": next, "per_page": per, "total": len(f.Products),
 	})
