@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,23 +21,11 @@ const (
 )
 
 func newHarness(t *testing.T) *webhookstest.Harness {
-	t.Helper()
-	s, err := backinstock.New(backinstock.Options{Name: "bis", Secrets: []string{key, oldKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return webhookstest.New(t, map[string]webhookstest.Source{"bis": s})
+	return webhookstest.One(t, "bis")(backinstock.New(backinstock.Options{Name: "bis", Secrets: []string{key, oldKey}}))
 }
 
 // fixture returns a testdata payload as the bytes Back in Stock would send.
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var fixture = webhookstest.Fixture
 
 // edit returns body with f applied to its decoded object (numbers kept exact).
 func edit(t *testing.T, body []byte, f func(m map[string]any)) []byte {
@@ -65,9 +51,7 @@ func signed(body []byte, k string) http.Header {
 // post delivers body signed with k; it fails the test unless answered 200.
 func post(t *testing.T, h *webhookstest.Harness, body []byte, k string) {
 	t.Helper()
-	if status, resp := h.Post(path, signed(body, k), body); status != http.StatusOK {
-		t.Fatalf("delivery answered %d %s, want 200", status, resp)
-	}
+	h.Deliver(t, path, signed(body, k), body)
 }
 
 // drain applies what is stored and fails the test unless every event was applied.

@@ -3,8 +3,6 @@ package bamboo_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,29 +21,15 @@ const (
 )
 
 func newHarness(t *testing.T) *webhookstest.Harness {
-	t.Helper()
-	s, err := bamboo.New(bamboo.Options{Name: "bamboo", Secrets: []string{secret, oldSecret, callbackKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return webhookstest.New(t, map[string]webhookstest.Source{"bamboo": s})
+	return webhookstest.One(t, "bamboo")(bamboo.New(bamboo.Options{Name: "bamboo", Secrets: []string{secret, oldSecret, callbackKey}}))
 }
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var fixture = webhookstest.Fixture
 
 // post delivers body as Svix would, signed with key, and fails unless answered 200.
 func post(t *testing.T, h *webhookstest.Harness, id string, body []byte, key string) {
 	t.Helper()
-	if status, resp := h.Post("/webhooks/bamboo", svixHeaders(t, id, body, key), body); status != http.StatusOK {
-		t.Fatalf("delivery %s answered %d %s, want 200", id, status, resp)
-	}
+	h.Deliver(t, "/webhooks/bamboo", svixHeaders(t, id, body, key), body)
 }
 
 func svixHeaders(t *testing.T, id string, body []byte, key string) http.Header {
@@ -59,29 +43,20 @@ func svixHeaders(t *testing.T, id string, body []byte, key string) http.Header {
 	return http.Header{"Svix-Id": {id}, "Svix-Timestamp": {strconv.FormatInt(now.Unix(), 10)}, "Svix-Signature": {sig}}
 }
 
-func one(t *testing.T, h *webhookstest.Harness, query string, args ...any) string {
-	t.Helper()
-	var out []string
-	if err := h.DB.SQL().Select(&out, query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return strings.Join(out, "; ")
-}
-
 func TestProductUpdated(t *testing.T) {
 	h := newHarness(t)
 	post(t, h, "msg_1", fixture(t, "productupdated"), secret)
 	if out := h.Drain(); len(out) != 1 || out[0].Status != "applied" || out[0].Type != "productupdated.v1" {
 		t.Fatalf("outcomes = %+v, want one productupdated.v1 applied", out)
 	}
-	got := one(t, h, `SELECT concat_ws('|', kind, name, status, min_face_value, max_face_value, coalesce(stock_quantity::text, 'unlimited'),
+	got := h.Column(t, `SELECT concat_ws('|', kind, name, status, min_face_value, max_face_value, coalesce(stock_quantity::text, 'unlimited'),
 		price_min, price_max, currency, source_updated_at, origin) FROM mirror.products WHERE source = 'bamboo' AND external_id = '114111'`)
 	want := "product|iTunes USA eGift voucher|Available|100|100|unlimited|100|100|USD|2022-08-22 09:06:29.678334+00|webhook"
 	if got != want {
 		t.Errorf("product row:\n got  %s\n want %s", got, want)
 	}
 	// History: each field that differs between oldState and newState, oldState → newState.
-	got = one(t, h, `SELECT concat_ws('|', field, coalesce(old_value, 'NULL'), coalesce(new_value, 'NULL'), changed_at, origin)
+	got = h.Column(t, `SELECT concat_ws('|', field, coalesce(old_value, 'NULL'), coalesce(new_value, 'NULL'), changed_at, origin)
 		FROM mirror.product_changes WHERE product_external_id = '114111' ORDER BY field`)
 	want = "min_face_value|50|100|2022-08-22 09:06:29.678334+00|webhook; " +
 		"price_min|50|100|2022-08-22 09:06:29.678334+00|webhook; " +
@@ -89,7 +64,7 @@ func TestProductUpdated(t *testing.T) {
 	if got != want {
 		t.Errorf("product changes:\n got  %s\n want %s", got, want)
 	}
-	if got := one(t, h, `SELECT count(*)::text FROM sync.refetch`); got != "0" {
+	if got := h.Column(t, `SELECT count(*)::text FROM sync.refetch`); got != "0" {
 		t.Errorf("refetch flags = %s, want none (the mirror had no earlier state)", got)
 	}
 }
@@ -114,13 +89,13 @@ func TestProductUpdatedDrift(t *testing.T) {
 	post(t, h, "msg_0", b, secret)
 	post(t, h, "msg_1", fixture(t, "productupdated"), secret)
 	h.Drain()
-	if got := one(t, h, `SELECT concat_ws('|', entity, external_id, reason) FROM sync.refetch WHERE source = 'bamboo'`); got != "products|114111|drift: min_face_value" {
+	if got := h.Column(t, `SELECT concat_ws('|', entity, external_id, reason) FROM sync.refetch WHERE source = 'bamboo'`); got != "products|114111|drift: min_face_value" {
 		t.Errorf("refetch flags = %q, want product 114111 flagged for min_face_value", got)
 	}
-	if got := one(t, h, `SELECT min_face_value::text FROM mirror.products WHERE external_id = '114111'`); got != "100" {
+	if got := h.Column(t, `SELECT min_face_value::text FROM mirror.products WHERE external_id = '114111'`); got != "100" {
 		t.Errorf("min_face_value = %s, want the newState's 100", got)
 	}
-	if got := one(t, h, `SELECT concat_ws('|', old_value, new_value) FROM mirror.product_changes WHERE field = 'min_face_value' ORDER BY id`); got != "50|60; 60|100" {
+	if got := h.Column(t, `SELECT concat_ws('|', old_value, new_value) FROM mirror.product_changes WHERE field = 'min_face_value' ORDER BY id`); got != "50|60; 60|100" {
 		t.Errorf("min_face_value history = %q, want 50→60 (first sight, from oldState) then 60→100", got)
 	}
 }
@@ -129,7 +104,7 @@ func TestOrderCompleted(t *testing.T) {
 	h := newHarness(t)
 	post(t, h, "msg_o", fixture(t, "ordercompleted"), oldSecret) // the rotated-out secret is still accepted
 	h.Drain()
-	got := one(t, h, `SELECT concat_ws('|', external_id, request_id, status, total_cards, placed_at, completed_at, source_updated_at)
+	got := h.Column(t, `SELECT concat_ws('|', external_id, request_id, status, total_cards, placed_at, completed_at, source_updated_at)
 		FROM mirror.orders WHERE source = 'bamboo'`)
 	want := "100123|3fa85f64-5717-4562-b3fc-2c963f66afa6|succeeded|5|2026-04-01 08:00:00+00|2026-04-01 08:05:00+00|2026-04-01 08:05:00+00"
 	if got != want {
@@ -152,7 +127,7 @@ func TestNotificationCallback(t *testing.T) {
 		t.Fatalf("stored events = %d, body %s; want one, without its secretKey", len(evs), evs[0].Body)
 	}
 	h.Drain()
-	got := one(t, h, `SELECT concat_ws('|', external_id, request_id, status, total_cards, placed_at, completed_at, raw ? 'secretKey')
+	got := h.Column(t, `SELECT concat_ws('|', external_id, request_id, status, total_cards, placed_at, completed_at, raw ? 'secretKey')
 		FROM mirror.orders WHERE source = 'bamboo'`)
 	want := "12345|71ac2817-e51a-438a-bb7b-5ffdda23603c|succeeded|10|2026-04-02 10:00:00.123457+00|2026-04-02 10:01:30.765432+00|f"
 	if got != want {
@@ -180,7 +155,7 @@ func TestTypedEnvelope(t *testing.T) {
 	if out := h.Drain(); len(out) != 1 || out[0].Status != "applied" {
 		t.Fatalf("outcomes = %+v", out)
 	}
-	if got := one(t, h, `SELECT external_id FROM mirror.orders`); got != "100123" {
+	if got := h.Column(t, `SELECT external_id FROM mirror.orders`); got != "100123" {
 		t.Errorf("orders = %q", got)
 	}
 }

@@ -33,7 +33,7 @@ func TestDiffTiesGoToTheLaterTimestamp(t *testing.T) {
 	h.Drain()
 	post(t, h, "msg_old", diff(modified+`,"quantity":9`, "2026-03-01T10:00:01Z"), secret) // the older diff, retried late
 	h.Drain()
-	if got := one(t, h, `SELECT stock_quantity::text FROM mirror.products WHERE external_id = '7'`); got != "5" {
+	if got := h.Column(t, `SELECT stock_quantity::text FROM mirror.products WHERE external_id = '7'`); got != "5" {
 		t.Errorf("stock = %s, want 5 (the diff Bamboo stamped later)", got)
 	}
 }
@@ -48,18 +48,18 @@ func TestAbsentIsNotNull(t *testing.T) {
 	h.Drain()
 	post(t, h, "msg_2", diff(`"name":"Card v2","price":{"max":44},"modifiedDate":"2026-03-01T11:00:00"`, "2026-03-01T11:00:01Z"), secret)
 	h.Drain()
-	got := one(t, h, `SELECT concat_ws('|', name, stock_quantity, min_face_value, max_face_value, price_min, price_max, currency)
+	got := h.Column(t, `SELECT concat_ws('|', name, stock_quantity, min_face_value, max_face_value, price_min, price_max, currency)
 		FROM mirror.products WHERE external_id = '7'`)
 	if want := "Card v2|10|5|50|4.5|44|USD"; got != want {
 		t.Errorf("product = %s, want %s", got, want)
 	}
-	if got := one(t, h, `SELECT coalesce(string_agg(field || ':' || coalesce(old_value, 'NULL') || '>' || coalesce(new_value, 'NULL'), ',' ORDER BY field), '')
+	if got := h.Column(t, `SELECT coalesce(string_agg(field || ':' || coalesce(old_value, 'NULL') || '>' || coalesce(new_value, 'NULL'), ',' ORDER BY field), '')
 		FROM mirror.product_changes WHERE product_external_id = '7'`); got != "name:Card>Card v2,price_max:45>44" {
 		t.Errorf("product changes = %q, want only name and price_max", got)
 	}
 	post(t, h, "msg_3", diff(`"quantity":null,"modifiedDate":"2026-03-01T12:00:00"`, "2026-03-01T12:00:01Z"), secret)
 	h.Drain()
-	if got := one(t, h, `SELECT coalesce(stock_quantity::text, 'unlimited') FROM mirror.products WHERE external_id = '7'`); got != "unlimited" {
+	if got := h.Column(t, `SELECT coalesce(stock_quantity::text, 'unlimited') FROM mirror.products WHERE external_id = '7'`); got != "unlimited" {
 		t.Errorf("stock after an explicit null = %s, want unlimited (NULL)", got)
 	}
 }
@@ -79,7 +79,7 @@ func TestSvixIDsComparedExactly(t *testing.T) {
 			t.Errorf("delivery %d (%q): answered %d %s, want 200 %s", i+1, id, status, resp, want)
 		}
 	}
-	if got := one(t, h, `SELECT count(*)::text FROM sync.webhook_events`); got != "2" {
+	if got := h.Column(t, `SELECT count(*)::text FROM sync.webhook_events`); got != "2" {
 		t.Errorf("%s events stored, want 2", got)
 	}
 }
@@ -113,7 +113,7 @@ func TestOrderStatusInOneSpelling(t *testing.T) {
 	if _, err := r.RunOnce(context.Background(), "bamboo", "orders", mirrorsync.PassOptions{Mode: mirrorsync.ModeIncremental, Trigger: mirrorsync.TriggerManual}); err != nil {
 		t.Fatal(err)
 	}
-	if got := one(t, h, `SELECT string_agg(external_id || ':' || status, ',' ORDER BY external_id) FROM mirror.orders`); got != "1:succeeded,2:succeeded" {
+	if got := h.Column(t, `SELECT string_agg(external_id || ':' || status, ',' ORDER BY external_id) FROM mirror.orders`); got != "1:succeeded,2:succeeded" {
 		t.Errorf("orders = %s, want both succeeded, spelled as the webhooks spell it", got)
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,22 +30,11 @@ func newHarness(t *testing.T) *webhookstest.Harness {
 // newHarnessFor is newHarness with storeID as the source's default store.
 func newHarnessFor(t *testing.T, storeID string) *webhookstest.Harness {
 	t.Helper()
-	s, err := barecommerce.New(barecommerce.Options{Name: "bc", Secrets: []string{secret, oldSecret}, StoreID: storeID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return webhookstest.New(t, map[string]webhookstest.Source{"bc": s})
+	return webhookstest.One(t, "bc")(barecommerce.New(barecommerce.Options{Name: "bc", Secrets: []string{secret, oldSecret}, StoreID: storeID}))
 }
 
 // fixture returns a seed example as stored under testdata, byte for byte.
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var fixture = webhookstest.Fixture
 
 // edit returns the fixture with changes applied to its envelope (and to data through the "data."
 // prefix), re-encoded.
@@ -75,10 +62,7 @@ func edit(t testing.TB, name string, changes map[string]any) []byte {
 // post delivers body signed with secret and fails the test unless it is answered 200.
 func post(t testing.TB, h *webhookstest.Harness, body []byte) {
 	t.Helper()
-	hdr := http.Header{barecommerce.SignatureHeader: {barecommerce.Sign(body, secret)}}
-	if status, resp := h.Post("/webhooks/bc", hdr, body); status != http.StatusOK {
-		t.Fatalf("delivery answered %d %s, want 200", status, resp)
-	}
+	h.Deliver(t, "/webhooks/bc", http.Header{barecommerce.SignatureHeader: {barecommerce.Sign(body, secret)}}, body)
 }
 
 // deliver posts each body and applies it before the next, so that they arrive in this order,

@@ -83,11 +83,11 @@ func TestContractExamples(t *testing.T) {
 		Kind: ptr("product"), Name: ptr("Tea"), Description: ptr(""), Price: dec("9.5"), Currency: ptr("USD"),
 		SKU: ptr("T-1"), Stock: ptr(int64(12)), UpdatedAt: &stamp{now.UTC()}, Origin: "webhook",
 	})
-	if got := h.rows(t, `SELECT concat_ws('|', position, url, coalesce(is_default::text, 'null')) FROM mirror.product_images
+	if got := h.Column(t, `SELECT concat_ws('|', position, url, coalesce(is_default::text, 'null')) FROM mirror.product_images
 		WHERE source = 'shop' AND store_id = 'store_1' AND product_external_id = 'p1' ORDER BY position`); got != "0|https://cdn.example.com/tea.jpg|null" {
 		t.Errorf("p1 images = %q", got)
 	}
-	if got := h.rows(t, `SELECT concat_ws('|', position, name, token_key, value) FROM mirror.product_custom_fields
+	if got := h.Column(t, `SELECT concat_ws('|', position, name, token_key, value) FROM mirror.product_custom_fields
 		WHERE source = 'shop' AND store_id = 'store_1' AND product_external_id = 'p1' ORDER BY position`); got != "0|k|k|v" {
 		t.Errorf("p1 custom fields = %q", got)
 	}
@@ -97,19 +97,19 @@ func TestContractExamples(t *testing.T) {
 		PlacedAt: at("2026-01-02T03:04:05Z"), Phone: ptr("+15550100"), PhoneE164: ptr("+15550100"), Email: ptr("a@b.c"),
 		Name: ptr("A"), UpdatedAt: &stamp{now.Truncate(time.Second).UTC()},
 	})
-	if got := h.rows(t, `SELECT concat_ws('|', line_no, product_external_id, title, coalesce(sku, 'null'), quantity, unit_price)
+	if got := h.Column(t, `SELECT concat_ws('|', line_no, product_external_id, title, coalesce(sku, 'null'), quantity, unit_price)
 		FROM mirror.order_items WHERE source = 'shop' AND store_id = 'store_1' AND order_external_id = 'o1' ORDER BY line_no`); got != "1|p1|Tea|null|2|9.5" {
 		t.Errorf("o1 items = %q", got)
 	}
-	if got := h.rows(t, `SELECT concat_ws('|', store_id, customer_phone, customer_phone_e164, customer_email, recover_url, total, currency)
+	if got := h.Column(t, `SELECT concat_ws('|', store_id, customer_phone, customer_phone_e164, customer_email, recover_url, total, currency)
 		FROM mirror.checkouts WHERE source = 'shop' AND external_id = 'c1'`); got != "store_1|+15550100|+15550100|a@b.c|https://shop.example.com/checkouts/c1/recover|19|USD" {
 		t.Errorf("checkout c1 = %q", got)
 	}
-	if got := h.rows(t, `SELECT concat_ws('|', line_no, product_external_id, title, quantity, unit_price)
+	if got := h.Column(t, `SELECT concat_ws('|', line_no, product_external_id, title, quantity, unit_price)
 		FROM mirror.checkout_items WHERE source = 'shop' AND checkout_external_id = 'c1' ORDER BY line_no`); got != "1|p1|Tea|2|9.5" {
 		t.Errorf("c1 items = %q", got)
 	}
-	if got := h.rows(t, `SELECT concat_ws('|', store_id, external_id, order_external_id, type, status, tracking_number)
+	if got := h.Column(t, `SELECT concat_ws('|', store_id, external_id, order_external_id, type, status, tracking_number)
 		FROM mirror.fulfillments WHERE source = 'shop'`); got != "store_1|f1|o1|delivery|shipped|TN1" {
 		t.Errorf("fulfillments = %q", got)
 	}
@@ -136,16 +136,16 @@ func TestVambeProductUpsert(t *testing.T) {
 		Kind: ptr("product"), Name: ptr("Café de grano 1 kg"), Description: ptr(""), Price: dec("1"), Currency: ptr("CLP"),
 		SKU: ptr("CAF-1KG"), UpdatedAt: &stamp{now.UTC()}, Origin: "webhook",
 	})
-	if got := h.rows(t, `SELECT concat_ws('|', position, url) FROM mirror.product_images WHERE source = 'any'
+	if got := h.Column(t, `SELECT concat_ws('|', position, url) FROM mirror.product_images WHERE source = 'any'
 		AND store_id = 'store_12345' AND product_external_id = 'sku-100' ORDER BY position`); got != "0|https://cdn.example.com/cafe-1.jpg; 1|https://cdn.example.com/cafe-2.jpg" {
 		t.Errorf("images = %q", got)
 	}
-	if got := h.rows(t, `SELECT concat_ws('|', position, name, token_key, value) FROM mirror.product_custom_fields WHERE source = 'any'
+	if got := h.Column(t, `SELECT concat_ws('|', position, name, token_key, value) FROM mirror.product_custom_fields WHERE source = 'any'
 		AND product_external_id = 'sku-100' ORDER BY position`); got != "0|origen|origen|Colombia; 1|tueste|tueste|medio" {
 		t.Errorf("custom fields = %q", got)
 	}
 	// file_url has no column: it is kept in raw.
-	if got := h.rows(t, `SELECT raw->>'file_url' FROM mirror.products WHERE source = 'any'`); got != "https://cdn.example.com/files/cafe.pdf" {
+	if got := h.Column(t, `SELECT raw->>'file_url' FROM mirror.products WHERE source = 'any'`); got != "https://cdn.example.com/files/cafe.pdf" {
 		t.Errorf("raw file_url = %q", got)
 	}
 }
@@ -161,7 +161,7 @@ func TestOrderWithEveryField(t *testing.T) {
 		PhoneE164: ptr("+525512345678"), Email: ptr("cliente@example.mx"), Name: ptr("Cliente"), CustomerID: ptr("cust-9"),
 		UpdatedAt: at("2026-01-02T16:05:00.25Z"),
 	})
-	if got := h.rows(t, `SELECT concat_ws('|', line_no, product_external_id, title, sku, quantity, unit_price)
+	if got := h.Column(t, `SELECT concat_ws('|', line_no, product_external_id, title, sku, quantity, unit_price)
 		FROM mirror.order_items WHERE source = 'shop' AND order_external_id = 'o2' ORDER BY line_no`); got != "1|p1|Tea|T-1|3|9.5; 2|p2|Mug|4455|1|1206" {
 		t.Errorf("o2 items = %q", got)
 	}

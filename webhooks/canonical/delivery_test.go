@@ -26,7 +26,7 @@ func TestStoreResolution(t *testing.T) {
 		t.Errorf("%d events stored, want 2 (nothing for store_9)", n)
 	}
 	h.apply(t)
-	if got := h.rows(t, `SELECT store_id || '/' || external_id FROM mirror.orders ORDER BY external_id`); got != "store_1/o1; store_1/o2" {
+	if got := h.Column(t, `SELECT store_id || '/' || external_id FROM mirror.orders ORDER BY external_id`); got != "store_1/o1; store_1/o2" {
 		t.Errorf("orders = %q", got)
 	}
 }
@@ -76,7 +76,7 @@ func TestShapeErrors(t *testing.T) {
 			t.Errorf("replay of %s: %s %v, want failed naming %q", o.DeliveryID, o.Status, o.Err, cases[i].field)
 		}
 	}
-	if got := h.rows(t, `SELECT count(*)::text FROM mirror.orders`); got != "0" {
+	if got := h.Column(t, `SELECT count(*)::text FROM mirror.orders`); got != "0" {
 		t.Errorf("%s orders mirrored", got)
 	}
 }
@@ -141,7 +141,7 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 		t.Fatalf("stored %+v, want e1 and two orders", evs)
 	}
 	h.apply(t)
-	if got := h.rows(t, `SELECT (SELECT count(*) FROM mirror.products) || '/' || (SELECT count(*) FROM mirror.orders)`); got != "1/1" {
+	if got := h.Column(t, `SELECT (SELECT count(*) FROM mirror.products) || '/' || (SELECT count(*) FROM mirror.orders)`); got != "1/1" {
 		t.Errorf("products/orders = %s, want 1/1", got)
 	}
 }

@@ -3,10 +3,7 @@ package canonical_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -39,14 +36,7 @@ func newHarness(t *testing.T) *harness {
 	return &harness{Harness: h, shop: shop}
 }
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var fixture = webhookstest.Fixture
 
 // entity returns the object under key in a body, as JSON text.
 func entity(t *testing.T, body []byte, key string) string {
@@ -89,16 +79,6 @@ func (h *harness) apply(t *testing.T) {
 			t.Errorf("event %s (%s): %s: %v, want applied", o.DeliveryID, o.Type, o.Status, o.Err)
 		}
 	}
-}
-
-// rows returns one text column of a query's rows, joined by "; ".
-func (h *harness) rows(t *testing.T, query string, args ...any) string {
-	t.Helper()
-	var out []string
-	if err := h.DB.SQL().Select(&out, query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return strings.Join(out, "; ")
 }
 
 // stamp is a timestamptz column, shown in UTC whatever the session's time zone.

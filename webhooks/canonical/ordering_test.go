@@ -25,22 +25,22 @@ func TestProductEventsAreIncremental(t *testing.T) {
 	h.deliver(t, "product", []byte(newer), millis(t2)) // the newer arrives first
 	h.deliver(t, "product", []byte(older), millis(t1))
 	h.apply(t)
-	if got := h.rows(t, `SELECT external_id FROM mirror.products ORDER BY external_id`); got != "p1; p2" {
+	if got := h.Column(t, `SELECT external_id FROM mirror.products ORDER BY external_id`); got != "p1; p2" {
 		t.Fatalf("products = %q, want one row per external id", got)
 	}
 	same(t, "p1 after two events", h.product(t, "shop", "store_1", "p1"), productRow{
 		Kind: ptr("product"), Name: ptr("Green tea"), Price: dec("11.25"), SKU: ptr("T-1"), Stock: ptr(int64(3)),
 		UpdatedAt: &stamp{t2.UTC()}, Origin: "webhook",
 	})
-	if got := h.rows(t, `SELECT url FROM mirror.product_images WHERE product_external_id = 'p1' ORDER BY position`); got != "https://cdn.example.com/green-1.jpg; https://cdn.example.com/green-2.jpg" {
+	if got := h.Column(t, `SELECT url FROM mirror.product_images WHERE product_external_id = 'p1' ORDER BY position`); got != "https://cdn.example.com/green-1.jpg; https://cdn.example.com/green-2.jpg" {
 		t.Errorf("p1 images = %q, want the newer event's", got)
 	}
 	// Only the older event carried metadata, and no newer one said otherwise.
-	if got := h.rows(t, `SELECT name || '=' || value FROM mirror.product_custom_fields WHERE product_external_id = 'p1'`); got != "k=v" {
+	if got := h.Column(t, `SELECT name || '=' || value FROM mirror.product_custom_fields WHERE product_external_id = 'p1'`); got != "k=v" {
 		t.Errorf("p1 custom fields = %q", got)
 	}
 	same(t, "p2 after events for p1", h.product(t, "shop", "store_1", "p2"), before)
-	if got := h.rows(t, `SELECT url FROM mirror.product_images WHERE product_external_id = 'p2'`); got != "https://cdn.example.com/mug.jpg" {
+	if got := h.Column(t, `SELECT url FROM mirror.product_images WHERE product_external_id = 'p2'`); got != "https://cdn.example.com/mug.jpg" {
 		t.Errorf("p2 images = %q", got)
 	}
 
@@ -51,10 +51,10 @@ func TestProductEventsAreIncremental(t *testing.T) {
 	if p.Name == nil || *p.Name != "Green tea" || p.SKU == nil || *p.SKU != "T-1" || p.Stock != nil || p.Price.String() != "10" {
 		t.Errorf("p1 after a partial event: name %v sku %v stock %v price %v; want Green tea, T-1, NULL, 10", p.Name, p.SKU, p.Stock, p.Price)
 	}
-	if got := h.rows(t, `SELECT count(*)::text FROM mirror.product_images WHERE product_external_id = 'p1'`); got != "2" {
+	if got := h.Column(t, `SELECT count(*)::text FROM mirror.product_images WHERE product_external_id = 'p1'`); got != "2" {
 		t.Errorf("p1 has %s images after an event without image_urls, want 2", got)
 	}
-	if got := h.rows(t, `SELECT (raw->>'name') || '|' || (raw->>'price') FROM mirror.products WHERE external_id = 'p1'`); got != "Green tea|10.00" {
+	if got := h.Column(t, `SELECT (raw->>'name') || '|' || (raw->>'price') FROM mirror.products WHERE external_id = 'p1'`); got != "Green tea|10.00" {
 		t.Errorf("p1 raw name|price = %q, want the patch merged over the newer snapshot", got)
 	}
 }
@@ -110,7 +110,7 @@ func TestFulfillmentBeforeOrder(t *testing.T) {
 			h.deliver(t, ev, fixture(t, ev), millis(now.Add(time.Duration(i)*time.Second)))
 			h.apply(t) // each applied before the next arrives
 		}
-		got = append(got, h.rows(t, join))
+		got = append(got, h.Column(t, join))
 	}
 	const want = "store_1|o1|1001|paid|f1|delivery|shipped|TN1"
 	if got[0] != want || got[1] != want {
@@ -126,7 +126,7 @@ func TestFulfillmentType(t *testing.T) {
 	h.deliver(t, "fulfillment", []byte(`{"fulfillment":{"fulfillment_external_id":"f2","type":null,"status":"ready"}}`), now)
 	h.deliver(t, "fulfillment", []byte(`{"fulfillment":{"fulfillment_external_id":"f3","type":"pickup"}}`), now)
 	h.apply(t)
-	if got := h.rows(t, `SELECT external_id || '=' || type FROM mirror.fulfillments ORDER BY external_id`); got != "f1=delivery; f2=delivery; f3=pickup" {
+	if got := h.Column(t, `SELECT external_id || '=' || type FROM mirror.fulfillments ORDER BY external_id`); got != "f1=delivery; f2=delivery; f3=pickup" {
 		t.Errorf("types = %q", got)
 	}
 }
@@ -153,7 +153,7 @@ func TestCustomerPhone(t *testing.T) {
 		for _, c := range cases {
 			want = append(want, c.id+"|"+strings.Trim(strings.ReplaceAll(c.phone, "null", "NULL"), `"`)+"|"+c.e164)
 		}
-		got := h.rows(t, `SELECT concat_ws('|', external_id, coalesce(customer_phone, 'NULL'), coalesce(customer_phone_e164, 'NULL'))
+		got := h.Column(t, `SELECT concat_ws('|', external_id, coalesce(customer_phone, 'NULL'), coalesce(customer_phone_e164, 'NULL'))
 			FROM mirror.`+table+` ORDER BY external_id`)
 		if got != strings.Join(want, "; ") {
 			t.Errorf("%s:\n got  %s\n want %s", table, got, strings.Join(want, "; "))
@@ -193,7 +193,7 @@ func TestWrongTypesFail(t *testing.T) {
 			t.Errorf("no failed event names %s; outcomes: %+v", field, outcomes)
 		}
 	}
-	if got := h.rows(t, `SELECT count(*)::text FROM mirror.products`); got != "0" {
+	if got := h.Column(t, `SELECT count(*)::text FROM mirror.products`); got != "0" {
 		t.Errorf("%s products mirrored from failed events", got)
 	}
 }
@@ -213,7 +213,7 @@ func TestFulfillmentDefaultTypeNeverWins(t *testing.T) {
 	h.apply(t)
 	h.deliver(t, "fulfillment", bytes.ReplaceAll(stated, []byte(`"f1"`), []byte(`"f2"`)), millis(now))
 	h.apply(t)
-	if got := h.rows(t, `SELECT external_id || '=' || type || '/' || status FROM mirror.fulfillments ORDER BY external_id`); got != "f1=pickup/picked_up; f2=pickup/picked_up" {
+	if got := h.Column(t, `SELECT external_id || '=' || type || '/' || status FROM mirror.fulfillments ORDER BY external_id`); got != "f1=pickup/picked_up; f2=pickup/picked_up" {
 		t.Errorf("fulfillments = %q, want both pickup, picked_up", got)
 	}
 }

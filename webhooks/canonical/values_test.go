@@ -24,10 +24,10 @@ func TestStateReturningToAnEarlierValueIsApplied(t *testing.T) {
 		}
 		h.apply(t)
 	}
-	if got := h.rows(t, `SELECT stock_quantity::text FROM mirror.products WHERE external_id = 'p9'`); got != "12" {
+	if got := h.Column(t, `SELECT stock_quantity::text FROM mirror.products WHERE external_id = 'p9'`); got != "12" {
 		t.Errorf("stock = %s, want 12", got)
 	}
-	if got := h.rows(t, `SELECT old_value || '>' || new_value FROM mirror.product_changes WHERE product_external_id = 'p9'
+	if got := h.Column(t, `SELECT old_value || '>' || new_value FROM mirror.product_changes WHERE product_external_id = 'p9'
 		AND field = 'stock_quantity' ORDER BY changed_at`); got != "12>11; 11>12" {
 		t.Errorf("stock history = %q, want 12>11; 11>12", got)
 	}
@@ -46,7 +46,7 @@ func TestEventWithoutStoreJoinsTheRow(t *testing.T) {
 		t.Fatalf("delete answered %d %s", status, msg)
 	}
 	h.apply(t)
-	got := h.rows(t, `SELECT store_id || '|' || external_id || '|' || (deleted_at IS NOT NULL) FROM mirror.products WHERE source = 'any'`)
+	got := h.Column(t, `SELECT store_id || '|' || external_id || '|' || (deleted_at IS NOT NULL) FROM mirror.products WHERE source = 'any'`)
 	if got != "store_1|p1|true" {
 		t.Errorf("products = %q, want store_1's p1, deleted", got)
 	}

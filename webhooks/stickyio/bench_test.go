@@ -24,7 +24,7 @@ func BenchmarkApplySnapshots(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := fixtureBytes(b, "product-updated-regular")
+	base := fixture(b, "product-updated-regular")
 	var total time.Duration
 	for i := 0; i < b.N; i++ {
 		db := storetest.NewDB(b)
@@ -50,7 +50,7 @@ func BenchmarkApplySnapshotsTuning(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base := fixtureBytes(b, "product-updated-regular")
+	base := fixture(b, "product-updated-regular")
 	for _, workers := range []int{1, 2, 4} {
 		for _, batch := range []int{50, 250, 1000} {
 			b.Run(fmt.Sprintf("workers=%d/batch=%d", workers, batch), func(b *testing.B) {
@@ -66,18 +66,6 @@ func BenchmarkApplySnapshotsTuning(b *testing.B) {
 			})
 		}
 	}
-}
-
-func fixtureBytes(b *testing.B, name string) map[string]any {
-	raw, err := json.Marshal(fixture(&testing.T{}, name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		b.Fatal(err)
-	}
-	return m
 }
 
 // fill stores n snapshots of distinct products, each with 3 variants, in the inbox.

@@ -3,8 +3,6 @@ package stickyio_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,22 +21,14 @@ const (
 )
 
 func newHarness(t *testing.T) *webhookstest.Harness {
-	t.Helper()
-	s, err := stickyio.New(stickyio.Options{Name: "sticky", Secrets: []string{key, oldKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return webhookstest.New(t, map[string]webhookstest.Source{"sticky": s})
+	return webhookstest.One(t, "sticky")(stickyio.New(stickyio.Options{Name: "sticky", Secrets: []string{key, oldKey}}))
 }
 
-func fixture(t *testing.T, name string) map[string]any {
+// fixture returns a testdata event, decoded (each call a fresh copy).
+func fixture(t testing.TB, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(webhookstest.Fixture(t, name), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -52,9 +42,7 @@ func post(t *testing.T, h *webhookstest.Harness, event map[string]any, k string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status, resp := h.Post("/webhooks/sticky", http.Header{"Content-Type": {"text/plain"}}, body); status != http.StatusOK {
-		t.Fatalf("delivery answered %d %s, want 200", status, resp)
-	}
+	h.Deliver(t, "/webhooks/sticky", http.Header{"Content-Type": {"text/plain"}}, body)
 }
 
 type product struct {
@@ -93,15 +81,6 @@ func getProduct(t *testing.T, h *webhookstest.Harness, id string) product {
 	return p
 }
 
-func rows(t *testing.T, h *webhookstest.Harness, query string, args ...any) string {
-	t.Helper()
-	var out []string
-	if err := h.DB.SQL().Select(&out, query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return strings.Join(out, "; ")
-}
-
 func utc(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
@@ -127,19 +106,19 @@ func TestRegularProductCreated(t *testing.T) {
 	if diff := compareProduct(p, want); diff != "" {
 		t.Errorf("product 49: %s", diff)
 	}
-	if got := rows(t, h, `SELECT concat_ws('|', position, external_id, sku, price, stock_quantity, weight) FROM mirror.product_variants
+	if got := h.Column(t, `SELECT concat_ws('|', position, external_id, sku, price, stock_quantity, weight) FROM mirror.product_variants
 		WHERE source = 'sticky' AND product_external_id = '49' ORDER BY position`); got != "0|7|9360XPS13|10|10|4" {
 		t.Errorf("variants = %q", got)
 	}
-	if got := rows(t, h, `SELECT concat_ws('|', variant_position, variant_external_id, position, attribute_name, option_name)
+	if got := h.Column(t, `SELECT concat_ws('|', variant_position, variant_external_id, position, attribute_name, option_name)
 		FROM mirror.variant_attributes WHERE product_external_id = '49' ORDER BY variant_position, position`); got != "0|7|0|color|blue; 0|7|1|size|small" {
 		t.Errorf("variant attributes = %q", got)
 	}
-	if got := rows(t, h, `SELECT concat_ws('|', position, external_id, url, is_default) FROM mirror.product_images
+	if got := h.Column(t, `SELECT concat_ws('|', position, external_id, url, is_default) FROM mirror.product_images
 		WHERE product_external_id = '49'`); got != "0|4|https://assets.qa1.sticky.io/images/originals/2024-12-18-09-00-00/0yQO0IdV6Qa0euFxtTESgpDb0j7lhWYuViydSbSy.png|f" {
 		t.Errorf("images = %q", got)
 	}
-	if got := rows(t, h, `SELECT concat_ws('|', external_id, name, token_key, value) FROM mirror.product_custom_fields
+	if got := h.Column(t, `SELECT concat_ws('|', external_id, name, token_key, value) FROM mirror.product_custom_fields
 		WHERE product_external_id = '49'`); got != "1|custom field name here|test_product_field|custom field value here" {
 		t.Errorf("custom fields = %q", got)
 	}
@@ -165,18 +144,18 @@ func TestBundles(t *testing.T) {
 	if p.Kind != "bundle" || p.BundleType == nil || *p.BundleType != "Pre-built" || p.SKU != "9360XPSI3TB" {
 		t.Errorf("pre-built bundle 17: kind %q bundle_type %v sku %q", p.Kind, p.BundleType, p.SKU)
 	}
-	if got := rows(t, h, `SELECT concat_ws('|', position, product_external_id, product_name, quantity) FROM mirror.bundle_items
+	if got := h.Column(t, `SELECT concat_ws('|', position, product_external_id, product_name, quantity) FROM mirror.bundle_items
 		WHERE source = 'sticky' AND bundle_external_id = '17' ORDER BY position`); got != "0|15|Keyboard|1; 1|16|Mouse|1" {
 		t.Errorf("bundle 17 items = %q", got)
 	}
-	if got := rows(t, h, `SELECT concat_ws('|', position, product_external_id, product_name, coalesce(quantity::text, 'null')) FROM mirror.bundle_items
+	if got := h.Column(t, `SELECT concat_ws('|', position, product_external_id, product_name, coalesce(quantity::text, 'null')) FROM mirror.bundle_items
 		WHERE source = 'sticky' AND bundle_external_id = '21' ORDER BY position`); got != "0|12|Phone|null; 1|16|Computer|null; 2|20|Mouse|null" {
 		t.Errorf("bundle 21 items = %q", got)
 	}
 	// The pre-built example of the seed spells one key "Name"; it is still the item's name.
 	post(t, h, fixture(t, "product-created-prebuilt-bundle"), key)
 	h.Drain()
-	if got := rows(t, h, `SELECT product_name FROM mirror.bundle_items WHERE bundle_external_id = '21' ORDER BY position`); got != "Mobile; Mobile01; Mobile02" {
+	if got := h.Column(t, `SELECT product_name FROM mirror.bundle_items WHERE bundle_external_id = '21' ORDER BY position`); got != "Mobile; Mobile01; Mobile02" {
 		t.Errorf("bundle 21 items after a later-received snapshot of the same version = %q", got)
 	}
 }
@@ -197,7 +176,7 @@ func TestEverySeedExampleApplies(t *testing.T) {
 	if p.DeletedAt == nil || !p.DeletedAt.Equal(utc("2024-12-18T19:48:11Z")) || p.Name != "Laptop" {
 		t.Errorf("product 20: deleted_at %v name %q; want 2024-12-18T19:48:11Z, Laptop", p.DeletedAt, p.Name)
 	}
-	if got := rows(t, h, `SELECT sku FROM mirror.product_variants WHERE product_external_id = '20'`); got != "9382829AJ1" {
+	if got := h.Column(t, `SELECT sku FROM mirror.product_variants WHERE product_external_id = '20'`); got != "9382829AJ1" {
 		t.Errorf("product 20 variants = %q", got)
 	}
 	var n int

@@ -16,7 +16,7 @@ func TestSnapshotTiesGoToTheLaterEvent(t *testing.T) {
 	h.Drain()
 	post(t, h, create, key)
 	h.Drain()
-	if got := rows(t, h, `SELECT string_agg(product_name, ',' ORDER BY position) FROM mirror.bundle_items`); got != "Keyboard,Mouse" {
+	if got := h.Column(t, `SELECT string_agg(product_name, ',' ORDER BY position) FROM mirror.bundle_items`); got != "Keyboard,Mouse" {
 		t.Errorf("bundle items = %s, want the update's Keyboard,Mouse", got)
 	}
 }
@@ -37,7 +37,7 @@ func TestSnapshotAbsentIsNotNull(t *testing.T) {
 	object["category"] = nil
 	post(t, h, later, key)
 	h.Drain()
-	got := rows(t, h, `SELECT concat_ws('|', coalesce(max_quantity::text, 'NULL'), coalesce(price::text, 'NULL'),
+	got := h.Column(t, `SELECT concat_ws('|', coalesce(max_quantity::text, 'NULL'), coalesce(price::text, 'NULL'),
 		coalesce(category_name, 'NULL'), coalesce(category_external_id, 'NULL')) FROM mirror.products`)
 	if want := "10|10|NULL|NULL"; got != want {
 		t.Errorf("max_quantity|price|category = %s, want %s", got, want)

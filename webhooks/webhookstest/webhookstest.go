@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -94,6 +96,29 @@ func New(t testing.TB, sources map[string]Source, opts ...Option) *Harness {
 	return h
 }
 
+// One is New for a single source, named name, taking its constructor's results, so that a
+// package's harness is one line: webhookstest.One(t, "bis")(backinstock.New(opts)). It fails
+// the test if the constructor did.
+func One(t testing.TB, name string) func(Source, error) *Harness {
+	return func(s Source, err error) *Harness {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("source %s: %v", name, err)
+		}
+		return New(t, map[string]Source{name: s})
+	}
+}
+
+// Fixture returns the payload testdata/name.json of the calling test's package, byte for byte.
+func Fixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // Post sends body to path with header and returns the status and response body.
 func (h *Harness) Post(path string, header http.Header, body []byte) (int, string) {
 	h.t.Helper()
@@ -111,6 +136,26 @@ func (h *Harness) Post(path string, header http.Header, body []byte) (int, strin
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// Deliver is Post that fails t (the harness's test, or one of its subtests) unless the delivery
+// is answered 200.
+func (h *Harness) Deliver(t testing.TB, path string, header http.Header, body []byte) {
+	t.Helper()
+	if status, resp := h.Post(path, header, body); status != http.StatusOK {
+		t.Fatalf("POST %s answered %d %s, want 200", path, status, resp)
+	}
+}
+
+// Column runs a query of one text column and returns its rows joined by "; ", failing t if the
+// query fails.
+func (h *Harness) Column(t testing.TB, query string, args ...any) string {
+	t.Helper()
+	var out []string
+	if err := h.DB.SQL().Select(&out, query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return strings.Join(out, "; ")
 }
 
 // Drain applies stored events until none is due, and returns what the batches did.
