@@ -61,6 +61,7 @@ func getProduct(t *testing.T, db *store.DB, id string) productRow {
 }
 
 func TestApplySnapshotThenStaleSnapshot(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	newer := &mirrorsync.Product{Name: mirrorsync.Some("Laptop v2"), Price: mirrorsync.Some(dec("12.50")), SKU: mirrorsync.Some("L2"),
 		Variants: mirrorsync.All([]mirrorsync.Variant{{ExternalID: "7", SKU: str("L2-blue"),
@@ -98,6 +99,7 @@ func TestApplySnapshotThenStaleSnapshot(t *testing.T) {
 }
 
 func TestApplyPatchLeavesOtherFields(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	apply(t, db, productChange("1", t0, 1, &mirrorsync.Product{Name: mirrorsync.Some("Tea"), Price: mirrorsync.Some(dec("9.5")), SKU: mirrorsync.Some("T-1")}))
 	patch := productChange("1", t0.Add(time.Minute), 2, &mirrorsync.Product{StockQuantity: mirrorsync.Some(int64(5))})
@@ -118,6 +120,7 @@ func TestApplyPatchLeavesOtherFields(t *testing.T) {
 }
 
 func TestApplyLatePartialFillsWhatNoNewerEventSaid(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	apply(t, db, productChange("1", t0.Add(time.Hour), 1, &mirrorsync.Product{Name: mirrorsync.Some("New name")}))
 	// Older event: its name is stale, but nothing newer said anything about the price.
@@ -132,6 +135,7 @@ func TestApplyLatePartialFillsWhatNoNewerEventSaid(t *testing.T) {
 }
 
 func TestApplyTiesGoToLaterReceived(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	apply(t, db,
 		productChange("1", t0, 20, &mirrorsync.Product{Name: mirrorsync.Some("received second")}),
@@ -157,6 +161,7 @@ func deleteChange(id string, at time.Time, seq int64) mirrorsync.Change {
 }
 
 func TestApplyDeletes(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	// A delete older than the last update changes nothing.
 	apply(t, db, productChange("1", t0.Add(time.Hour), 1, &mirrorsync.Product{Name: mirrorsync.Some("A")}))
@@ -187,6 +192,7 @@ func TestApplyDeletes(t *testing.T) {
 }
 
 func TestReconcilePullOfUnchangedRowWritesNothing(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	p := &mirrorsync.Product{Name: mirrorsync.Some("A"), Price: mirrorsync.Some(dec("10.0000")), StockQuantity: mirrorsync.Null[int64](),
 		Images: mirrorsync.All([]mirrorsync.Image{{URL: str("https://x/1.png")}})}
@@ -209,6 +215,7 @@ func TestReconcilePullOfUnchangedRowWritesNothing(t *testing.T) {
 // Three webhooks at one provider time, X then Y then X, arriving X, X, Y: the second X carries
 // no new value, but its version must still be recorded, or the late Y would win.
 func TestApplySameValueStillRecordsVersion(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	name := func(s string, seq int64) mirrorsync.Change {
 		return productChange("1", t0, seq, &mirrorsync.Product{Name: mirrorsync.Some(s)})
@@ -222,6 +229,7 @@ func TestApplySameValueStillRecordsVersion(t *testing.T) {
 }
 
 func TestApplyProductHistory(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	apply(t, db, productChange("1", t0, 1, &mirrorsync.Product{Name: mirrorsync.Some("A"), Price: mirrorsync.Some(dec("10")), StockQuantity: mirrorsync.Some(int64(3))}))
 	apply(t, db, productChange("1", t0.Add(time.Hour), 2, &mirrorsync.Product{Name: mirrorsync.Some("A"), Price: mirrorsync.Some(dec("12")), StockQuantity: mirrorsync.Null[int64]()}))
@@ -241,6 +249,7 @@ func TestApplyProductHistory(t *testing.T) {
 }
 
 func TestApplyDriftFlagsRefetch(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	apply(t, db, productChange("1", t0, 1, &mirrorsync.Product{Name: mirrorsync.Some("A"), PriceMin: mirrorsync.Some(dec("50"))}))
 	// The provider says the price was 60 before this change: a change to 60 was never delivered.

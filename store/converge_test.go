@@ -92,6 +92,7 @@ func mirrorState(t *testing.T, db *store.DB, source string) string {
 // TestApplyConvergesInAnyOrder is the property the apply design rests on: whatever order events
 // arrive in, and however many workers apply them at once, the mirror ends the same.
 func TestApplyConvergesInAnyOrder(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	ctx := context.Background()
 	for round := 0; round < 12; round++ {

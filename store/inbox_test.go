@@ -16,6 +16,7 @@ import (
 // An event whose data PostgreSQL refuses fails at once, without holding back the others in its
 // batch, and is not retried; an event failing for a passing reason would be.
 func TestApplyPendingIsolatesBadEvents(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	ctx := context.Background()
 	var ds []mirrorsync.Delivery
@@ -64,6 +65,7 @@ func TestApplyPendingIsolatesBadEvents(t *testing.T) {
 
 // Retention deletes old applied and ignored events in bounded batches, and nothing else.
 func TestPruneEvents(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	ctx := context.Background()
 	var ds []mirrorsync.Delivery

@@ -12,6 +12,7 @@ import (
 // Daemons starting together on a new database: the advisory lock lets one migrate, the others
 // find the schema current.
 func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
 	url := storetest.NewEmptyURL(t)
 	ctx := context.Background()
 	var wg stdsync.WaitGroup
@@ -59,6 +60,7 @@ func TestConcurrentMigrations(t *testing.T) {
 
 // Every table and column of the mirror and sync schemas carries a comment for BI analysts.
 func TestEveryTableAndColumnIsCommented(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	var missing []string
 	err := db.SQL().Select(&missing, `

@@ -23,6 +23,7 @@ import (
 
 // Several daemons' workers share one inbox: every event is applied exactly once.
 func TestConcurrentWorkersApplyEachEventOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	const n = 300
 	for i := 0; i < n; i++ {
@@ -119,6 +120,7 @@ func (c *countingStore) count() int {
 // the waiting ones split into batches depends on when each reached the ingester, so it is not
 // asserted.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	const waiting, maxBatch = 40, 16
 	cs := &countingStore{DB: storetest.NewDB(t), held: make(chan struct{}), release: make(chan struct{})}
 	ing := webhooks.NewIngester(cs, maxBatch, nil)

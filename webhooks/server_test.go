@@ -17,6 +17,7 @@ func newHarness(t *testing.T) *webhookstest.Harness {
 }
 
 func TestWebhookStoredOnceThenApplied(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := testBody("evt-1", "p1", "Tea", t0)
 	if status, resp := h.Post("/webhooks/shop", sign(body, "s3cret"), body); status != http.StatusOK || !strings.Contains(resp, "stored") {
@@ -42,6 +43,7 @@ func TestWebhookStoredOnceThenApplied(t *testing.T) {
 }
 
 func TestWebhookRejects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := testBody("evt-1", "p1", "Tea", t0)
 	big := []byte(`{"id":"big","pad":"` + strings.Repeat("x", 1<<20) + `"}`)
@@ -83,6 +85,7 @@ func TestWebhookRejects(t *testing.T) {
 
 // A body over the limit sent without Content-Length (chunked) is cut off while reading.
 func TestWebhookTooLargeChunked(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	big := strings.Repeat("x", 1<<20+10)
 	req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/webhooks/shop", strings.NewReader(big))
@@ -99,6 +102,7 @@ func TestWebhookTooLargeChunked(t *testing.T) {
 }
 
 func TestUnknownEventIgnoredAndUndecodableFailed(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ignored := testBody("evt-i", "", "", t0) // no product: the test decoder ignores it
 	broken := []byte(`{"id":"evt-b","at":"not a time"}`)
@@ -119,6 +123,7 @@ func TestUnknownEventIgnoredAndUndecodableFailed(t *testing.T) {
 }
 
 func TestHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := testBody("evt-1", "p1", "Tea", t0)
 	h.Post("/webhooks/shop", sign(body, "s3cret"), body)

@@ -159,6 +159,7 @@ func checkRows(t *testing.T, g *reportRig) {
 }
 
 func TestReportOfSeveralPagesConverges(t *testing.T) {
+	t.Parallel()
 	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(12)}, 5)
 	before := time.Now().Truncate(time.Microsecond)
 	run := g.mustPass(t, mirrorsync.ModeFull)
@@ -191,6 +192,7 @@ func TestReportOfSeveralPagesConverges(t *testing.T) {
 // A page shorter than asked ends the report only when an earlier page was longer: the server
 // may cap per_page.
 func TestReportEnd(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name                 string
 		variants, maxPerPage int
@@ -217,6 +219,7 @@ func TestReportEnd(t *testing.T) {
 }
 
 func TestCountChangedUpstreamIsRepaired(t *testing.T) {
+	t.Parallel()
 	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(7)}, 3)
 	g.mustPass(t, mirrorsync.ModeFull)
 	// Two notifications of the oldest variant are sent: its counts change, but not
@@ -239,6 +242,7 @@ func TestCountChangedUpstreamIsRepaired(t *testing.T) {
 }
 
 func TestVanishedVariantDeletedAfterSecondFullPass(t *testing.T) {
+	t.Parallel()
 	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(4)}, 2)
 	g.mustPass(t, mirrorsync.ModeFull)
 	saved := g.fake.Variants[1]
@@ -269,6 +273,7 @@ func TestVanishedVariantDeletedAfterSecondFullPass(t *testing.T) {
 }
 
 func TestRateLimitedReportBacksOffAndSucceeds(t *testing.T) {
+	t.Parallel()
 	fake := &fakeReport{Token: reportToken, Variants: newVariants(3)}
 	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
 		if n <= 2 {
@@ -294,6 +299,7 @@ func TestRateLimitedReportBacksOffAndSucceeds(t *testing.T) {
 }
 
 func TestFailedReportPassDeletesNothing(t *testing.T) {
+	t.Parallel()
 	fake := &fakeReport{Token: reportToken, Variants: newVariants(3)}
 	g := newReportRig(t, fake, 1)
 	g.mustPass(t, mirrorsync.ModeFull)
@@ -331,6 +337,7 @@ func TestFailedReportPassDeletesNothing(t *testing.T) {
 }
 
 func TestReportCredentials(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		o       providerapi.Options
@@ -366,6 +373,7 @@ func TestReportCredentials(t *testing.T) {
 
 // A server that ignores page would answer page 1 for ever: the pass stops and fails.
 func TestReportIgnoringPageFails(t *testing.T) {
+	t.Parallel()
 	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(4), IgnorePage: true}, 2)
 	// Bounded, so that a puller paging for ever fails this test rather than hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

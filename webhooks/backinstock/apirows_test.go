@@ -11,6 +11,7 @@ import (
 // A row that cannot be read fails the pass, naming the source, path, page and what was wrong,
 // and nothing of its page is applied.
 func TestUnreadableRowFailsPass(t *testing.T) {
+	t.Parallel()
 	first := newVariants(1)[0].JSON()
 	for _, c := range []struct {
 		name, row, wantErr string
@@ -48,6 +49,7 @@ func TestUnreadableRowFailsPass(t *testing.T) {
 
 // A bare JSON number as unit_price is read exactly too, and "" is no price.
 func TestUnitPriceForms(t *testing.T) {
+	t.Parallel()
 	vs := newVariants(2)
 	vs[0].Override = strings.Replace(vs[0].JSON(), `"unit_price":"11.90"`, `"unit_price":12345678901234567.89`, 1)
 	vs[1].Override = strings.Replace(vs[1].JSON(), `"unit_price":"12.90"`, `"unit_price":""`, 1)
@@ -64,6 +66,7 @@ func TestUnitPriceForms(t *testing.T) {
 // A row is the variant's whole state: a key it no longer has empties its column, and raw is
 // replaced, not merged.
 func TestKeyLeftOutEmptiesColumn(t *testing.T) {
+	t.Parallel()
 	g := newReportRig(t, &fakeReport{Token: reportToken, Variants: newVariants(2)}, 5)
 	g.mustPass(t, mirrorsync.ModeFull)
 	g.fake.Update(1, func(v *fakeVariant) {

@@ -171,6 +171,7 @@ func sent() row {
 }
 
 func TestFixtures(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		fixture    string
 		deliveryID string
@@ -198,6 +199,7 @@ func TestFixtures(t *testing.T) {
 }
 
 func TestArrivalOrders(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name          string
 		first, second string
@@ -230,6 +232,7 @@ func TestArrivalOrders(t *testing.T) {
 // A create whose own timestamp is later than the sending (delivered or stamped late) still
 // ranks before the sent event: it is versioned at created_at.
 func TestLateStampedCreateAfterSent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, fixture(t, "notification-sent"), key)
 	drain(t, h, 1)
@@ -242,6 +245,7 @@ func TestLateStampedCreateAfterSent(t *testing.T) {
 
 // Without created_at a create is versioned at its timestamp.
 func TestCreateWithoutCreatedAt(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		createdAt func(m map[string]any)
@@ -267,6 +271,7 @@ func TestCreateWithoutCreatedAt(t *testing.T) {
 
 // The third-party spelling notification/created is mirrored as a create.
 func TestCreatedSpelling(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, edit(t, fixture(t, "notification-create"), func(m map[string]any) {
 		m["topic"] = "notification/created"
@@ -278,6 +283,7 @@ func TestCreatedSpelling(t *testing.T) {
 // A key absent from a body leaves its column alone; a key sent as null empties it, and a null
 // customer or product empties all of its columns.
 func TestAbsentAndNullKeys(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, edit(t, fixture(t, "notification-create"), func(m map[string]any) {
 		m["customer"].(map[string]any)["sms"] = "+447700900123"
@@ -321,6 +327,7 @@ func TestAbsentAndNullKeys(t *testing.T) {
 }
 
 func TestDuplicatesStoredOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "notification-sent")
 	post(t, h, body, key)
@@ -335,6 +342,7 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 }
 
 func TestTestDeliveryIgnored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "test-delivery")
 	if status, resp := h.Post(path, signed(body, key), body); status != http.StatusOK {
@@ -356,6 +364,7 @@ func TestTestDeliveryIgnored(t *testing.T) {
 // Genuine deliveries that are not mirrored are stored and answered 200, and marked ignored
 // (news storemirror does not keep) or failed (a body that breaks the provider's shape).
 func TestNotMirrored(t *testing.T) {
+	t.Parallel()
 	set := func(k string, v any) func(m map[string]any) { return func(m map[string]any) { m[k] = v } }
 	drop := func(k string) func(m map[string]any) { return func(m map[string]any) { delete(m, k) } }
 	cases := []struct {
@@ -429,6 +438,7 @@ func deref(s *string) string {
 }
 
 func TestSignature(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "notification-sent")
 	cases := []struct {
@@ -452,6 +462,7 @@ func TestSignature(t *testing.T) {
 
 // During a rotation both configured keys are accepted.
 func TestRotation(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, fixture(t, "notification-create"), oldKey)
 	post(t, h, fixture(t, "notification-sent"), key)

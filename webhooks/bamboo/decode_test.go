@@ -44,6 +44,7 @@ func svixHeaders(t *testing.T, id string, body []byte, key string) http.Header {
 }
 
 func TestProductUpdated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, "msg_1", fixture(t, "productupdated"), secret)
 	if out := h.Drain(); len(out) != 1 || out[0].Status != "applied" || out[0].Type != "productupdated.v1" {
@@ -72,6 +73,7 @@ func TestProductUpdated(t *testing.T) {
 // When the mirror's values differ from oldState, a webhook was missed: the product is flagged
 // for the reconciler, and the drift is counted.
 func TestProductUpdatedDrift(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	var earlier map[string]any
 	if err := json.Unmarshal(fixture(t, "productupdated"), &earlier); err != nil {
@@ -101,6 +103,7 @@ func TestProductUpdatedDrift(t *testing.T) {
 }
 
 func TestOrderCompleted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, "msg_o", fixture(t, "ordercompleted"), oldSecret) // the rotated-out secret is still accepted
 	h.Drain()
@@ -113,6 +116,7 @@ func TestOrderCompleted(t *testing.T) {
 }
 
 func TestNotificationCallback(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "callback")
 	if status, resp := h.Post("/webhooks/bamboo/callback", nil, body); status != http.StatusOK {
@@ -136,6 +140,7 @@ func TestNotificationCallback(t *testing.T) {
 }
 
 func TestUnrecognisedEventsIgnored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, "msg_a", []byte(`{"hello":"world"}`), secret)
 	post(t, h, "msg_b", []byte(`{"type":"brandupdated.v1","data":{"brandId":1}}`), secret)
@@ -149,6 +154,7 @@ func TestUnrecognisedEventsIgnored(t *testing.T) {
 
 // A body that names its type (and wraps the event in data) is recognised by the name.
 func TestTypedEnvelope(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := []byte(`{"type":"ordercompleted.v1","data":` + string(fixture(t, "ordercompleted")) + `}`)
 	post(t, h, "msg_t", body, secret)
@@ -161,6 +167,7 @@ func TestTypedEnvelope(t *testing.T) {
 }
 
 func TestDuplicatesAndBadSignatures(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "ordercompleted")
 	post(t, h, "msg_dup", body, secret)

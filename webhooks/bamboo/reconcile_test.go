@@ -80,6 +80,7 @@ func count(t *testing.T, db *store.DB, query string, args ...any) int {
 }
 
 func TestCatalogOfSeveralPagesConverges(t *testing.T) {
+	t.Parallel()
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(7, 3, modified), MaxPageSize: 3}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeFull)
@@ -105,6 +106,7 @@ func TestCatalogOfSeveralPagesConverges(t *testing.T) {
 }
 
 func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
+	t.Parallel()
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
@@ -165,6 +167,7 @@ func (g *rig) counter(t *testing.T, name, entity string) float64 {
 }
 
 func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
+	t.Parallel()
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
@@ -204,6 +207,7 @@ func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
 
 // A row missed, then seen, then missed again is not two consecutive misses.
 func TestMissesMustBeConsecutive(t *testing.T) {
+	t.Parallel()
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(1, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
@@ -221,6 +225,7 @@ func TestMissesMustBeConsecutive(t *testing.T) {
 }
 
 func TestFailedPassDeletesNothing(t *testing.T) {
+	t.Parallel()
 	for name, fail := range map[string]func(n int64, w http.ResponseWriter, r *http.Request) bool{
 		"5xx": func(n int64, w http.ResponseWriter, r *http.Request) bool {
 			if r.URL.Query().Get("PageIndex") == "1" {
@@ -278,6 +283,7 @@ func watermark(t *testing.T, db *store.DB) time.Time {
 }
 
 func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
+	t.Parallel()
 	limited := 0
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {
@@ -298,6 +304,7 @@ func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
 
 // Two daemons' reconcilers on one database: a pass runs in one of them only.
 func TestTwoReconcilersNeverOverlap(t *testing.T) {
+	t.Parallel()
 	db := storetest.NewDB(t)
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(4, 1, modified), MaxPageSize: 1, Hold: make(chan struct{})}
 	a := newRig(t, fake, db, 5*time.Second)
@@ -335,6 +342,7 @@ func TestTwoReconcilersNeverOverlap(t *testing.T) {
 }
 
 func TestOpenOrdersRefetchedWithoutCardSecrets(t *testing.T) {
+	t.Parallel()
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Orders: map[string]string{
 		"r-open": `{"orderId":6779294,"requestId":"r-open","status":"Succeeded","createdDate":"2024-05-16T04:36:35.3673422",
 			"total":18.9401,"currency":"USD","orderType":"Sandbox","errorMessage":null,
@@ -367,6 +375,7 @@ func TestOpenOrdersRefetchedWithoutCardSecrets(t *testing.T) {
 }
 
 func TestDriftedProductsRefetchedFirst(t *testing.T) {
+	t.Parallel()
 	fake := &bamboofake.API{Username: apiUser, Password: apiPass, Brands: bamboofake.NewCatalog(2, 2, modified)}
 	g := newRig(t, fake, storetest.NewDB(t), 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)

@@ -84,6 +84,7 @@ func wantRequests(t *testing.T, fake *fakeBare, want ...string) {
 
 // A listing of several pages, in either response shape, converges; a second pass changes nothing.
 func TestListingOfSeveralPagesConverges(t *testing.T) {
+	t.Parallel()
 	for _, shape := range []string{"total", "pagination"} {
 		t.Run(shape, func(t *testing.T) {
 			fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(7)}, Pagination: shape == "pagination"}
@@ -118,6 +119,7 @@ func listURI(limit, offset int, sortBy, order string) string {
 // Orders (with their items), customers and categories map as their webhooks do; an order whose
 // items changed upstream has them replaced.
 func TestEveryEntityMapped(t *testing.T) {
+	t.Parallel()
 	item := func(product, title string, sku any, price string, qty int) fakeObject {
 		return fakeObject{"id": "li_" + product, "productId": product, "titleSnapshot": title, "skuSnapshot": sku,
 			"unitPrice": price, "quantity": qty, "createdAt": stamp(minute(1)), "updatedAt": stamp(minute(1))}
@@ -166,6 +168,7 @@ func TestEveryEntityMapped(t *testing.T) {
 // A row changed only upstream (its webhook lost) is repaired and counted, by an incremental pass
 // that asks only for what changed, and by a full pass.
 func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
+	t.Parallel()
 	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(5)}}
 	g := newRig(t, fake, 2, 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
@@ -195,6 +198,7 @@ func TestUpstreamChangeIsRepairedAndCounted(t *testing.T) {
 // A row removed upstream is marked deleted by the second complete full pass without it, as of
 // the first; an incremental pass in between is no listing.
 func TestRemovedUpstreamDeletedAfterSecondFullPass(t *testing.T) {
+	t.Parallel()
 	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(4)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)

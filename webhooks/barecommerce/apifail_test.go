@@ -14,6 +14,7 @@ import (
 // object without an id) records failed with an error naming the source and path, deletes nothing,
 // and does not count as a listing: the next complete pass is the second miss, not a first.
 func TestFailedPassDeletesNothing(t *testing.T) {
+	t.Parallel()
 	onSecondPage := func(answer func(w http.ResponseWriter)) func(n int64, w http.ResponseWriter, r *http.Request) bool {
 		return func(n int64, w http.ResponseWriter, r *http.Request) bool {
 			if r.URL.Query().Get("offset") != "1" {

@@ -18,6 +18,7 @@ import (
 // the latest-updated first and stops at the page that reaches rows older than the watermark. A
 // server that ignores sortBy is noticed, and read to the end.
 func TestIncrementalPassStopsEarly(t *testing.T) {
+	t.Parallel()
 	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(10)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	run := g.mustPass(t, "products", mirrorsync.ModeIncremental)
@@ -50,6 +51,7 @@ func TestIncrementalPassStopsEarly(t *testing.T) {
 // Rows flagged for re-fetching are fetched one by one before the listing; one the API no longer
 // has is skipped, another store's is not fetched, and the flags are cleared.
 func TestRefetchedFirst(t *testing.T) {
+	t.Parallel()
 	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(3)}}
 	g := newRig(t, fake, 3, 5*time.Second)
 	g.mustPass(t, "products", mirrorsync.ModeFull)
@@ -140,6 +142,7 @@ func TestWrongTokenFails(t *testing.T) {
 }
 
 func TestRateLimitedPassBacksOffAndSucceeds(t *testing.T) {
+	t.Parallel()
 	limited := 0
 	fake := &fakeBare{Token: apiToken, StoreID: fakeStore, Objects: map[string][]fakeObject{"products": newProducts(4)}}
 	fake.Fail = func(n int64, w http.ResponseWriter, r *http.Request) bool {

@@ -154,6 +154,7 @@ const (
 
 // Every example of the seed, delivered alone: the row it makes, column by column.
 func TestSeedExamples(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		fixture, query, id, want string
 		// extra is a further query on the same row and what it returns
@@ -230,6 +231,7 @@ func argsFor(query, id string) []any {
 // They carry no time of their own either, so they are dated when received: each one's fields win
 // over order.created's, and the fields only order.created carries (total, items, placed_at) stay.
 func TestSeedOrderLifecycle(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	deliver(t, h, fixture(t, "order-created"))
 	for _, name := range []string{"order-updated", "order-paid", "order-fulfilled", "order-cancelled", "order-refunded"} {

@@ -16,6 +16,7 @@ import (
 
 // A repeated delivery (same event id), however signed, is answered 200 and stored once.
 func TestDuplicateDeliveryStoredOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "order-created")
 	post(t, h, body)
@@ -39,6 +40,7 @@ func TestDuplicateDeliveryStoredOnce(t *testing.T) {
 // The envelope's storeId keys the row; data.storeId only when the envelope has none; the
 // source's default store when neither has one.
 func TestStoreID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	deliver(t, h,
 		edit(t, "product-created", map[string]any{"storeId": "store_env"}), // data.storeId store_xyz
@@ -55,6 +57,7 @@ func TestStoreID(t *testing.T) {
 // An order event that names no store (order.paid) lands on the order's row, whether or not the
 // source has the order's store as its default: a resource is never split into a second row.
 func TestDefaultStoreID(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ defaultStore, want string }{
 		{"store_123", "store_123|ORD-000001|99.99|succeeded|2024-01-15T10:30:00Z"},
 		{"", "store_123|ORD-000001|99.99|succeeded|2024-01-15T10:30:00Z"},
@@ -75,6 +78,7 @@ func TestDefaultStoreID(t *testing.T) {
 // Genuine deliveries that cannot be mirrored are stored and answered 200: an unknown type is
 // ignored, a body without data.id or not JSON fails. Nothing reaches the mirror.
 func TestNotMirrored(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cases := []struct{ body, status, reason string }{
 		{`{"type":"webhook.test","id":"evt_t1","data":{"id":"x"}}`, "ignored", `event type "webhook.test" is not mirrored`},
@@ -109,6 +113,7 @@ func TestNotMirrored(t *testing.T) {
 
 // Unsigned or wrongly signed requests are answered 401 and nothing is stored.
 func TestSignatureRequired(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "order-created")
 	cases := []struct {

@@ -15,6 +15,7 @@ const (
 // A partial event sets what it carries and leaves the rest: order.paid after order.created
 // keeps the total and the items, and its data is merged into raw.
 func TestPartialEventPatches(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	deliver(t, h,
 		fixture(t, "order-created"),
@@ -33,6 +34,7 @@ func TestPartialEventPatches(t *testing.T) {
 // A key sent as null empties its column; a key not sent leaves it; a null items list leaves the
 // items (the event did not load them).
 func TestNullAndAbsent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	deliver(t, h,
 		edit(t, "order-created", map[string]any{"data.currency": "USD"}),
@@ -58,6 +60,7 @@ func TestNullAndAbsent(t *testing.T) {
 
 // Events may arrive in any order; each field takes the newest event that set it.
 func TestOutOfOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	at := func(ts string) map[string]any { return map[string]any{"timestamp": ts, "storeId": "store_123"} }
 	deliver(t, h,
@@ -88,6 +91,7 @@ func TestOutOfOrder(t *testing.T) {
 
 // data.updatedAt is the event's version even when the envelope says otherwise.
 func TestUpdatedAtIsTheVersion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	deliver(t, h,
 		edit(t, "product-updated", map[string]any{"timestamp": "2024-01-15T12:00:00Z"}), // updatedAt 11:00
@@ -101,6 +105,7 @@ func TestUpdatedAtIsTheVersion(t *testing.T) {
 
 // order.refunded with a refundedAt of its own uses it; without, the event's time.
 func TestRefundedAt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	deliver(t, h,
 		edit(t, "order-refunded", map[string]any{"timestamp": t3}),
@@ -114,6 +119,7 @@ func TestRefundedAt(t *testing.T) {
 
 // Deletes are soft and dated by the event; an older update does not revive the row, a newer one does.
 func TestSoftDeletes(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ created, deleted, updated, id, query, kept string }{
 		{"product-created", "product-deleted", "product-updated", "prod_123",
 			`SELECT name, price, deleted_at FROM mirror.products WHERE external_id = $1`, "New Product|29.99"},

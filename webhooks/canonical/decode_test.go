@@ -69,6 +69,7 @@ func (h *harness) rawIs(t *testing.T, table, id, want string) bool {
 
 // The examples of docs/reference/canonical.md, signed with millisecond and with second timestamps.
 func TestContractExamples(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	product, order := fixture(t, "product"), fixture(t, "order")
@@ -125,6 +126,7 @@ func TestContractExamples(t *testing.T) {
 
 // Vambe's documented product upsert, to a source that takes any store.
 func TestVambeProductUpsert(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := time.Now().Truncate(time.Millisecond)
 	body := fixture(t, "product-vambe")
@@ -152,6 +154,7 @@ func TestVambeProductUpsert(t *testing.T) {
 
 // An order with every field, its time in updated_at, numbers sent as strings and as numbers.
 func TestOrderWithEveryField(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.deliver(t, "order", fixture(t, "order-full"), millis(time.Now()))
 	h.apply(t)

@@ -14,6 +14,7 @@ import (
 
 // A body without external_store_id is the store of a source with one; another store is a 404.
 func TestStoreResolution(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := millis(time.Now())
 	h.deliver(t, "order", []byte(`{"order":{"external_id":"o1","status":"paid"}}`), now)
@@ -34,6 +35,7 @@ func TestStoreResolution(t *testing.T) {
 // A body that breaks the canonical shape is answered 400 naming the field and stored as failed;
 // replaying it through the decoder fails it again, for the same reason.
 func TestShapeErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cases := []struct{ event, body, field string }{
 		{"order", `{"event_id":"bad-1","external_store_id":"store_1"}`, "order is required"},
@@ -83,6 +85,7 @@ func TestShapeErrors(t *testing.T) {
 
 // Unsigned, wrongly signed and expired requests are 401 and nothing is stored.
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	body := fixture(t, "order")
 	now := time.Now()
@@ -121,6 +124,7 @@ func withTimestamp(h http.Header, ts string) http.Header {
 // A repeated event_id is stored once, however it is signed; without event_id only an exact retry
 // (the same path, signed timestamp and body) is the same delivery.
 func TestDuplicatesStoredOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := time.Now()
 	product := fixture(t, "product") // event_id e1

@@ -10,6 +10,7 @@ import (
 // Two events for p1 make one row with the newer values, whatever order they arrive in; an
 // event for p1 leaves p2 as it was; a partial event sets only what it carries.
 func TestProductEventsAreIncremental(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	t0 := time.Now().Add(-3 * time.Minute).Truncate(time.Millisecond)
 	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
@@ -61,6 +62,7 @@ func TestProductEventsAreIncremental(t *testing.T) {
 
 // updated_at, when the entity has it, orders events rather than the time they were sent.
 func TestUpdatedAtIsTheVersion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	sent := time.Now().Add(-time.Minute)
 	h.deliver(t, "product", []byte(`{"product":{"external_id":"p1","name":"New","updated_at":"2026-03-01T12:00:00+01:00"}}`), millis(sent))
@@ -74,6 +76,7 @@ func TestUpdatedAtIsTheVersion(t *testing.T) {
 
 // A delete sets deleted_at to the delete event's time and keeps the row; a newer upsert revives it.
 func TestProductDelete(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	t0 := time.Now().Add(-2 * time.Minute).Truncate(time.Millisecond)
 	h.deliver(t, "product", fixture(t, "product"), millis(t0))
@@ -95,6 +98,7 @@ func TestProductDelete(t *testing.T) {
 
 // A fulfillment may come before its order: either way the same rows join on order_external_id.
 func TestFulfillmentBeforeOrder(t *testing.T) {
+	t.Parallel()
 	const join = `SELECT concat_ws('|', o.store_id, o.external_id, o.order_number, o.status, f.external_id, f.type, f.status, f.tracking_number)
 		FROM mirror.fulfillments f JOIN mirror.orders o
 		ON o.source = f.source AND o.store_id = f.store_id AND o.external_id = f.order_external_id`
@@ -120,6 +124,7 @@ func TestFulfillmentBeforeOrder(t *testing.T) {
 
 // A fulfillment that does not say its type is a delivery; pickup is kept.
 func TestFulfillmentType(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := millis(time.Now())
 	h.deliver(t, "fulfillment", []byte(`{"fulfillment":{"fulfillment_external_id":"f1","order_external_id":"o1"}}`), now)
@@ -133,6 +138,7 @@ func TestFulfillmentType(t *testing.T) {
 
 // customer_phone is kept as sent; customer_phone_e164 only when the number is international.
 func TestCustomerPhone(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cases := []struct{ id, phone, e164 string }{
 		{"o1", `"+1 (202) 555-0123"`, "+12025550123"},
@@ -164,6 +170,7 @@ func TestCustomerPhone(t *testing.T) {
 // A body of the right shape whose values have the wrong types is accepted (Verify checks the
 // shape only) and then fails, the error naming the field.
 func TestWrongTypesFail(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cases := map[string]struct{ event, body string }{
 		"product.price":               {"product", `{"product":{"external_id":"p1","price":"cheap"}}`},
@@ -200,6 +207,7 @@ func TestWrongTypesFail(t *testing.T) {
 
 // The default type never overrides a stated one, whatever the order of arrival.
 func TestFulfillmentDefaultTypeNeverWins(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	now := time.Now()
 	stated := []byte(`{"fulfillment":{"fulfillment_external_id":"f1","type":"pickup","status":"ready"}}`)

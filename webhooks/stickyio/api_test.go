@@ -18,6 +18,7 @@ import (
 )
 
 func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
+	t.Parallel()
 	fake := &stickyiofake.API{Username: "api-user", Password: "api-pass"}
 	for i := 1; i <= 5; i++ {
 		fake.Products = append(fake.Products, stickyiofake.Product(i, "10.0000"))

@@ -90,6 +90,7 @@ func utc(s string) time.Time {
 }
 
 func TestRegularProductCreated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, fixture(t, "product-created-regular"), key)
 	if out := h.Drain(); len(out) != 1 || out[0].Status != "applied" {
@@ -136,6 +137,7 @@ func compareProduct(got, want product) string {
 func ptr[T any](v T) *T { return &v }
 
 func TestBundles(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	post(t, h, fixture(t, "product-updated-prebuilt-bundle"), key)
 	post(t, h, fixture(t, "product-created-custom-bundle"), key)
@@ -161,6 +163,7 @@ func TestBundles(t *testing.T) {
 }
 
 func TestEverySeedExampleApplies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, name := range []string{"product-created-regular", "product-created-prebuilt-bundle", "product-created-custom-bundle",
 		"product-updated-regular", "product-updated-prebuilt-bundle", "product-updated-custom-bundle", "product-deleted"} {
@@ -187,6 +190,7 @@ func TestEverySeedExampleApplies(t *testing.T) {
 }
 
 func TestOutOfOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	updated := fixture(t, "product-updated-regular") // product 20, updated_at 14:25:19Z
 	deleted := fixture(t, "product-deleted")         // product 20, at 19:48:11Z
@@ -221,6 +225,7 @@ func TestOutOfOrder(t *testing.T) {
 }
 
 func TestDuplicatesStoredOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ev := fixture(t, "product-created-regular")
 	post(t, h, ev, key)
@@ -231,6 +236,7 @@ func TestDuplicatesStoredOnce(t *testing.T) {
 }
 
 func TestWrongKeyRejected(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	plain, _ := json.Marshal(fixture(t, "product-created-regular"))
 	body, _ := stickyio.Encrypt(plain, "wrongwrongwrongwrongwrongwrong12")
@@ -247,6 +253,7 @@ func TestWrongKeyRejected(t *testing.T) {
 
 // The envelope's time is US Eastern: both sides of daylight saving, and both edges.
 func TestEnvelopeTimeIsEastern(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	cases := []struct{ local, want string }{
 		{"2024-01-15 12:00:00", "2024-01-15T17:00:00Z"}, // EST, -05:00
