@@ -92,9 +92,7 @@ func TestReplayRestoresTheMirror(t *testing.T) {
 		return strings.Join(rows, "\n")
 	}
 	eventually(t, "both events applied", func() bool {
-		var n int
-		storetest.Get(t, d.db, &n, `SELECT count(*) FROM sync.webhook_events WHERE status = 'applied'`)
-		return n == 2
+		return d.count(t, `SELECT count(*) FROM sync.webhook_events WHERE status = 'applied'`) == 2
 	})
 	before := state()
 	if !strings.Contains(before, "1|succeeded|2|") {

@@ -182,6 +182,14 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
+// count runs a count(*) query on the daemon's database, failing t if the query fails.
+func (d *runningDaemon) count(t *testing.T, query string) int {
+	t.Helper()
+	var n int
+	storetest.Get(t, d.db, &n, query)
+	return n
+}
+
 func TestServeEndToEnd(t *testing.T) {
 	d := startDaemon(t, e2eToken)
 
@@ -194,9 +202,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("signed webhook: %d %s", status, resp)
 	}
 	eventually(t, "the order in the mirror", func() bool {
-		var n int
-		storetest.Get(t, d.db, &n, `SELECT count(*) FROM mirror.orders WHERE source = 'bamboo' AND external_id = '100123' AND total_cards = 5`)
-		return n == 1
+		return d.count(t, `SELECT count(*) FROM mirror.orders WHERE source = 'bamboo' AND external_id = '100123' AND total_cards = 5`) == 1
 	})
 	if status, _ := d.do(t, http.MethodPost, "/webhooks/bamboo", http.Header{"Svix-Id": {"x"}}, body); status != http.StatusUnauthorized {
 		t.Errorf("unsigned webhook: %d, want 401", status)
@@ -252,9 +258,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// The daemon also starts an incremental pass at startup (skipped if the manual one held the
 	// lock); between them, the products were backfilled once, and nothing was a repair.
 	eventually(t, "every pass to finish", func() bool {
-		var n int
-		storetest.Get(t, d.db, &n, `SELECT count(*) FROM sync.reconcile_runs WHERE status IN ('queued', 'running')`)
-		return n == 0
+		return d.count(t, `SELECT count(*) FROM sync.reconcile_runs WHERE status IN ('queued', 'running')`) == 0
 	})
 	var backfilled, created int
 	if err := d.db.SQL().QueryRow(`SELECT sum(backfilled), sum(created) FROM sync.reconcile_runs WHERE entity = 'products'`).Scan(&backfilled, &created); err != nil {

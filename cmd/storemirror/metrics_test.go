@@ -9,8 +9,6 @@ import (
 	"time"
 
 	svix "github.com/svix/svix-webhooks/go"
-
-	"github.com/storemirror/storemirror/store/storetest"
 )
 
 // metricValue reads one series of the daemon's /metrics; ok false when it is absent.
@@ -99,9 +97,7 @@ func TestResyncRepairsReachTheDaemonsCounters(t *testing.T) {
 	t.Parallel()
 	d := startDaemon(t, e2eToken)
 	eventually(t, "the start-up pass to backfill the products", func() bool {
-		var n int
-		storetest.Get(t, d.db, &n, `SELECT count(*) FROM sync.reconcile_runs WHERE entity = 'products' AND status = 'succeeded' AND backfilled = 2`)
-		return n == 1
+		return d.count(t, `SELECT count(*) FROM sync.reconcile_runs WHERE entity = 'products' AND status = 'succeeded' AND backfilled = 2`) == 1
 	})
 	backfilled, _ := metricValue(t, d, `storemirror_reconcile_backfilled_total{entity="products",source="bamboo"}`)
 	if backfilled != 2 {

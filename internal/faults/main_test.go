@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	stdsync "sync"
 	"testing"
@@ -305,8 +304,8 @@ func checkMirror(t *testing.T, db *store.DB, l *ledger, p *plan) {
 		t.Errorf("%d products mirrored, want %d", len(rows), len(newest))
 	}
 	for _, r := range rows {
-		id, err := strconv.Atoi(r.ExternalID)
-		if err != nil {
+		var id int
+		if _, err := fmt.Sscan(r.ExternalID, &id); err != nil {
 			t.Fatalf("product %q: %v", r.ExternalID, err)
 		}
 		seq, ok := newest[id]

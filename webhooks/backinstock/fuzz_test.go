@@ -2,26 +2,17 @@ package backinstock_test
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/backinstock"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // FuzzDecode feeds Decode arbitrary bodies: it must never panic, and what it accepts must be
 // one valid change of a stock notification that carries the body as received.
 func FuzzDecode(f *testing.F) {
-	paths, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(paths) == 0 {
-		f.Fatalf("no fixtures: %v", err)
-	}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range webhookstest.Fixtures(f) {
 		f.Add(b)
 	}
 	for _, s := range []string{``, `null`, `[]`, `{}`, `{"test":true}`, `{"topic":"notification/sent"}`,

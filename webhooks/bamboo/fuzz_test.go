@@ -1,22 +1,16 @@
 package bamboo
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // FuzzDecode: no body, however malformed, makes the decoder panic.
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range webhookstest.Fixtures(f) {
 		f.Add(b, "")
 	}
 	f.Add([]byte(`{"type":"productupdated.v1","data":{"products":[{"id":1,"newState":null}]}}`), "")

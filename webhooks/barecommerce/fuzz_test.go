@@ -1,27 +1,18 @@
 package barecommerce_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/barecommerce"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // FuzzDecode feeds Decode arbitrary bodies, starting from the seed's examples: it must never
 // panic, and what it returns must be either an error or changes the store can apply.
 func FuzzDecode(f *testing.F) {
-	names, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	if err != nil || len(names) == 0 {
-		f.Fatalf("no fixtures: %v", err)
-	}
-	for _, name := range names {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range webhookstest.Fixtures(f) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"type":"order.refunded","data":{"id":7,"items":null,"amount":1e400,"refundedAt":""}}`))

@@ -2,13 +2,12 @@ package canonical_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/canonical"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // fuzzEvents are the event types, picked by the fuzzer's first argument.
@@ -27,11 +26,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	for i, event := range fuzzEvents {
 		for _, name := range seeds[event] {
-			b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(uint8(i), b)
+			f.Add(uint8(i), webhookstest.Fixture(f, name))
 		}
 	}
 	f.Add(uint8(0), []byte(`{"product":{"external_id":"p1","stock":1e9999,"price":-1e-9999,"image_urls":null,"metadata":[{"value":{"a":[1]}}]}}`))

@@ -1,24 +1,18 @@
 package stickyio
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 const fuzzKey = "0123456789abcdefghijklmnopqrstuv"
 
 // FuzzDecode: no decrypted payload, however malformed, makes the decoder panic.
 func FuzzDecode(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
-	for _, name := range files {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, b := range webhookstest.Fixtures(f) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"type":"product.updated","data":{"object":{"id":1,"variants":[{"attributes":[null]}]}}}`))

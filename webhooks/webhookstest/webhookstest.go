@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -107,16 +105,6 @@ func One(t testing.TB, name string) func(Source, error) *Harness {
 		}
 		return New(t, map[string]Source{name: s})
 	}
-}
-
-// Fixture returns the payload testdata/name.json of the calling test's package, byte for byte.
-func Fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name+".json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // Post sends body to path with header and returns the status and response body.
