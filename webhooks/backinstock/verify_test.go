@@ -1,12 +1,13 @@
 package backinstock
 
 import (
-	"errors"
 	"net/http"
 	"testing"
 	"time"
 
+	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // The worked example of docs/reference/signatures.md (base64 HMAC-SHA256, as Shopify signs): key "hush".
@@ -27,13 +28,7 @@ func TestVerify(t *testing.T) {
 		}
 		return h
 	}
-	cases := []struct {
-		name string
-		s    *Source
-		h    http.Header
-		body []byte
-		ok   bool
-	}{
+	cases := []webhookstest.VerifyCase{
 		{"good", rotating, hdr(Sign(body, "new-api-key")), body, true},
 		{"rotated: old key still valid", rotating, hdr(Sign(body, "old-api-key")), body, true},
 		{"rotated: old key retired", rotated, hdr(Sign(body, "old-api-key")), body, false},
@@ -42,21 +37,9 @@ func TestVerify(t *testing.T) {
 		{"missing", rotating, hdr(""), body, false},
 		{"not base64", rotating, hdr("!!!"), body, false},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			d, err := c.s.Verify(webhooks.Request{Header: c.h, Body: c.body, Now: time.Now()})
-			if c.ok {
-				if err != nil {
-					t.Fatalf("want accepted, got %v", err)
-				}
-				if d.ID != "12345:notification/sent" || d.Type != "notification/sent" {
-					t.Errorf("delivery id %q type %q, want notification_id:topic", d.ID, d.Type)
-				}
-				return
-			}
-			if !errors.Is(err, webhooks.ErrUnauthorized) {
-				t.Errorf("want ErrUnauthorized, got %v", err)
-			}
-		})
-	}
+	webhookstest.CheckVerify(t, webhooks.Request{Now: time.Now()}, cases, func(t *testing.T, _ webhookstest.VerifyCase, d mirrorsync.Delivery) {
+		if d.ID != "12345:notification/sent" || d.Type != "notification/sent" {
+			t.Errorf("delivery id %q type %q, want notification_id:topic", d.ID, d.Type)
+		}
+	})
 }

@@ -10,6 +10,7 @@ import (
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // The worked example of docs/reference/signatures.md.
@@ -36,40 +37,22 @@ func TestVerify(t *testing.T) {
 	rotated, _ := New(Options{Name: "c", Secrets: []string{"new-secret"}})
 	noSig := signed(ms, body, "new-secret")
 	noSig.Del(SignatureHeader)
-	cases := []struct {
-		name string
-		s    *Source
-		h    http.Header
-		body string
-		ok   bool
-	}{
-		{"good, milliseconds", rotating, signed(ms, body, "new-secret"), body, true},
-		{"good, seconds", rotating, signed(sec, body, "new-secret"), body, true},
-		{"rotated: old secret still valid", rotating, signed(ms, body, "old-secret"), body, true},
-		{"rotated: old secret retired", rotated, signed(ms, body, "old-secret"), body, false},
-		{"wrong secret", rotating, signed(ms, body, "wrong"), body, false},
-		{"body changed", rotating, signed(ms, body, "new-secret"), `{"product":{"external_id":"p2"}}`, false},
-		{"expired", rotating, signed(old, body, "new-secret"), body, false},
-		{"missing signature", rotating, noSig, body, false},
-		{"missing timestamp", rotating, http.Header{SignatureHeader: {Sign("", []byte(body), "new-secret")}}, body, false},
+	cases := []webhookstest.VerifyCase{
+		{"good, milliseconds", rotating, signed(ms, body, "new-secret"), []byte(body), true},
+		{"good, seconds", rotating, signed(sec, body, "new-secret"), []byte(body), true},
+		{"rotated: old secret still valid", rotating, signed(ms, body, "old-secret"), []byte(body), true},
+		{"rotated: old secret retired", rotated, signed(ms, body, "old-secret"), []byte(body), false},
+		{"wrong secret", rotating, signed(ms, body, "wrong"), []byte(body), false},
+		{"body changed", rotating, signed(ms, body, "new-secret"), []byte(`{"product":{"external_id":"p2"}}`), false},
+		{"expired", rotating, signed(old, body, "new-secret"), []byte(body), false},
+		{"missing signature", rotating, noSig, []byte(body), false},
+		{"missing timestamp", rotating, http.Header{SignatureHeader: {Sign("", []byte(body), "new-secret")}}, []byte(body), false},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			d, err := c.s.Verify(webhooks.Request{Path: "/events/product", Header: c.h, Body: []byte(c.body), Now: now})
-			if c.ok {
-				if err != nil {
-					t.Fatalf("want accepted, got %v", err)
-				}
-				if d.ID != "e1" || d.Type != EventProduct || d.Invalid != nil {
-					t.Errorf("delivery id %q type %q invalid %v; want e1, product, valid", d.ID, d.Type, d.Invalid)
-				}
-				return
-			}
-			if !errors.Is(err, webhooks.ErrUnauthorized) {
-				t.Errorf("want ErrUnauthorized, got %v", err)
-			}
-		})
-	}
+	webhookstest.CheckVerify(t, webhooks.Request{Path: "/events/product", Now: now}, cases, func(t *testing.T, _ webhookstest.VerifyCase, d mirrorsync.Delivery) {
+		if d.ID != "e1" || d.Type != EventProduct || d.Invalid != nil {
+			t.Errorf("delivery id %q type %q invalid %v; want e1, product, valid", d.ID, d.Type, d.Invalid)
+		}
+	})
 }
 
 func TestVerifyShapeAndStores(t *testing.T) {
