@@ -3,7 +3,6 @@ package backinstock_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,13 +10,13 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/backinstock"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 const demand = "stock_demand"
@@ -44,13 +43,8 @@ func newReportRigWith(t *testing.T, fake *fakeReport, o providerapi.Options, per
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
 	db := storetest.NewDB(t)
-	return &reportRig{fake: fake, db: db, r: &mirrorsync.Reconciler{
-		Store: db, Log: logrus.NewEntry(log),
-		Sources: map[string]mirrorsync.ReconcileSource{"bis": {Name: "bis", Puller: p, Overlap: 10 * time.Minute}},
-	}}
+	return &reportRig{fake: fake, db: db, r: webhookstest.Reconciler(db, mirrorsync.ReconcileSource{Name: "bis", Puller: p, Overlap: 10 * time.Minute})}
 }
 
 func (g *reportRig) pass(t *testing.T, mode string) (mirrorsync.Run, error) {

@@ -3,7 +3,6 @@ package bamboo_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/metrics"
 	"github.com/storemirror/storemirror/providerapi"
@@ -20,6 +18,7 @@ import (
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
 	"github.com/storemirror/storemirror/webhooks/bamboo/bamboofake"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 const apiUser, apiPass = "client-id", "client-secret"
@@ -46,14 +45,11 @@ func newRig(t *testing.T, fake *bamboofake.API, db *store.DB, timeout time.Durat
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
 	reg := prometheus.NewRegistry()
-	m := metrics.NewReconcile(reg)
-	return &rig{fake: fake, db: db, reg: reg, metrics: m, r: &mirrorsync.Reconciler{
-		Store: db, Log: logrus.NewEntry(log), Metrics: m,
-		Sources: map[string]mirrorsync.ReconcileSource{"bamboo": {Name: "bamboo", Puller: p, Overlap: 10 * time.Minute}},
-	}}
+	g := &rig{fake: fake, db: db, reg: reg, metrics: metrics.NewReconcile(reg),
+		r: webhookstest.Reconciler(db, mirrorsync.ReconcileSource{Name: "bamboo", Puller: p, Overlap: 10 * time.Minute})}
+	g.r.Metrics = g.metrics
+	return g
 }
 
 func (g *rig) pass(t *testing.T, entity, mode string) (mirrorsync.Run, error) {

@@ -3,17 +3,15 @@ package bamboo_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/storemirror/storemirror/providerapi"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // diff is a productupdated.v1 body for product 7 with newState state (a JSON object's members),
@@ -107,9 +105,7 @@ func TestOrderStatusInOneSpelling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	r := &mirrorsync.Reconciler{Store: h.DB, Log: logrus.NewEntry(log), Sources: map[string]mirrorsync.ReconcileSource{"bamboo": {Name: "bamboo", Puller: p}}}
+	r := webhookstest.Reconciler(h.DB, mirrorsync.ReconcileSource{Name: "bamboo", Puller: p})
 	if _, err := r.RunOnce(context.Background(), "bamboo", "orders", mirrorsync.PassOptions{Mode: mirrorsync.ModeIncremental, Trigger: mirrorsync.TriggerManual}); err != nil {
 		t.Fatal(err)
 	}

@@ -3,18 +3,16 @@ package barecommerce_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/barecommerce"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 type rig struct {
@@ -39,13 +37,8 @@ func newRig(t *testing.T, fake *fakeBare, pageSize int, timeout time.Duration) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
 	db := storetest.NewDB(t)
-	return &rig{fake: fake, db: db, r: &mirrorsync.Reconciler{
-		Store: db, Log: logrus.NewEntry(log),
-		Sources: map[string]mirrorsync.ReconcileSource{"bc": {Name: "bc", Puller: p, Overlap: time.Minute}},
-	}}
+	return &rig{fake: fake, db: db, r: webhookstest.Reconciler(db, mirrorsync.ReconcileSource{Name: "bc", Puller: p, Overlap: time.Minute})}
 }
 
 func (g *rig) pass(entity, mode string) (mirrorsync.Run, error) {

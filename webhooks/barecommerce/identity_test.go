@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/storemirror/storemirror/metrics"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/barecommerce"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // One resource is one row, whatever order its events arrive in and whichever of them name the
@@ -138,10 +138,7 @@ func TestPullRepairsTimelessEvent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			log := logrus.New()
-			log.SetOutput(io.Discard)
-			r := &mirrorsync.Reconciler{Store: h.DB, Log: logrus.NewEntry(log),
-				Sources: map[string]mirrorsync.ReconcileSource{"bc": {Name: "bc", Puller: p}}}
+			r := webhookstest.Reconciler(h.DB, mirrorsync.ReconcileSource{Name: "bc", Puller: p})
 			if _, err := r.RunOnce(context.Background(), "bc", "orders", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerManual}); err != nil {
 				t.Fatal(err)
 			}

@@ -2,19 +2,17 @@ package stickyio_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/sirupsen/logrus"
 
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks/stickyio"
 	"github.com/storemirror/storemirror/webhooks/stickyio/stickyiofake"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
@@ -31,10 +29,7 @@ func TestPullerConvergesAndDetectsDeletes(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := storetest.NewDB(t)
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	r := &mirrorsync.Reconciler{Store: db, Log: logrus.NewEntry(log),
-		Sources: map[string]mirrorsync.ReconcileSource{"sticky": {Name: "sticky", Puller: p}}}
+	r := webhookstest.Reconciler(db, mirrorsync.ReconcileSource{Name: "sticky", Puller: p})
 	pass := func() mirrorsync.Run {
 		run, err := r.RunOnce(context.Background(), "sticky", "products", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerManual})
 		if err != nil {

@@ -1,11 +1,11 @@
 package webhookstest
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"testing"
 
-	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks"
 )
 
@@ -20,9 +20,9 @@ type VerifyCase = struct {
 }
 
 // CheckVerify runs each case as a subtest, on base with the case's header and body: a request
-// to refuse must fail with webhooks.ErrUnauthorized, one to accept must not fail, and its
-// delivery must pass accepted (when not nil).
-func CheckVerify(t *testing.T, base webhooks.Request, cases []VerifyCase, accepted func(t *testing.T, c VerifyCase, d mirrorsync.Delivery)) {
+// to refuse must fail with webhooks.ErrUnauthorized, one to accept must give a valid delivery
+// of id and typ that carries the body as received.
+func CheckVerify(t *testing.T, base webhooks.Request, cases []VerifyCase, id, typ string) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
@@ -36,9 +36,19 @@ func CheckVerify(t *testing.T, base webhooks.Request, cases []VerifyCase, accept
 				}
 			case err != nil:
 				t.Fatalf("want accepted, got %v", err)
-			case accepted != nil:
-				accepted(t, c, d)
+			case d.ID != id || d.Type != typ || !bytes.Equal(d.Body, c.Body) || d.Invalid != nil:
+				t.Errorf("delivery id %q type %q invalid %v body %q; want %s, %s, valid, the body as received", d.ID, d.Type, d.Invalid, d.Body, id, typ)
 			}
 		})
 	}
+}
+
+// Header returns a header with key set to value, or none at all when value is "" (a request
+// without it).
+func Header(key, value string) http.Header {
+	h := http.Header{}
+	if value != "" {
+		h.Set(key, value)
+	}
+	return h
 }
