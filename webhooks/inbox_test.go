@@ -1,24 +1,19 @@
 package webhooks_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	stdsync "sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/sirupsen/logrus"
-
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 	"github.com/storemirror/storemirror/webhooks"
+	"github.com/storemirror/storemirror/webhooks/webhookstest"
 )
 
 // Several daemons' workers share one inbox: every event is applied exactly once.
@@ -229,37 +224,22 @@ func TestDatabaseDown503AndRecovery(t *testing.T) {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	ing := webhooks.NewIngester(db, 100, nil)
-	go ing.Run()
-	defer ing.Close()
-	handler := webhooks.NewHandler(webhooks.Options{
-		Sources:  map[string]webhooks.Verifier{"shop": testSource{name: "shop", secret: "s3cret"}},
-		Ingester: ing, MaxBodyBytes: 1 << 20, Log: logrus.NewEntry(log), Registry: prometheus.NewRegistry(),
-		Ready: func(ctx context.Context) error {
-			if err := db.Ping(ctx); err != nil {
-				return err
-			}
-			_, err := db.SchemaCurrent(ctx)
+	ready := func(ctx context.Context) error {
+		if err := db.Ping(ctx); err != nil {
 			return err
-		},
-	})
-	hs := httptest.NewServer(handler)
-	defer hs.Close()
+		}
+		_, err := db.SchemaCurrent(ctx)
+		return err
+	}
+	h := webhookstest.NewOn(t, db, map[string]webhookstest.Source{"shop": testSource{name: "shop", secret: "s3cret"}},
+		func(o *webhooks.Options, _ *webhookstest.Harness) { o.Ready = ready })
 	post := func(id string) int {
 		b := testBody(id, "p1", "Tea", t0)
-		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/webhooks/shop", bytes.NewReader(b))
-		req.Header = sign(b, "s3cret")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		status, _ := h.Post("/webhooks/shop", sign(b, "s3cret"), b)
+		return status
 	}
-	ready := func() int {
-		resp, err := http.Get(hs.URL + "/readyz")
+	readyz := func() int {
+		resp, err := http.Get(h.Server.URL + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +253,7 @@ func TestDatabaseDown503AndRecovery(t *testing.T) {
 	if got := post("during"); got != http.StatusServiceUnavailable {
 		t.Errorf("with the database stopped: %d, want 503", got)
 	}
-	if got := ready(); got != http.StatusServiceUnavailable {
+	if got := readyz(); got != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with the database stopped: %d, want 503", got)
 	}
 	srv.Start(t)
@@ -287,7 +267,7 @@ func TestDatabaseDown503AndRecovery(t *testing.T) {
 	if got != http.StatusOK {
 		t.Fatalf("after the database came back: %d, want 200", got)
 	}
-	if got := ready(); got != http.StatusOK {
+	if got := readyz(); got != http.StatusOK {
 		t.Errorf("/readyz after recovery: %d, want 200", got)
 	}
 	var ids []string

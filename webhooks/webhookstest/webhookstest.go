@@ -61,7 +61,12 @@ func WithAdmin(token string, entities map[string][]string) Option {
 // but not applied until Drain.
 func New(t testing.TB, sources map[string]Source, opts ...Option) *Harness {
 	t.Helper()
-	db := storetest.NewDB(t)
+	return NewOn(t, storetest.NewDB(t), sources, opts...)
+}
+
+// NewOn is New over db, a database the test set up itself.
+func NewOn(t testing.TB, db *store.DB, sources map[string]Source, opts ...Option) *Harness {
+	t.Helper()
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	verifiers := map[string]webhooks.Verifier{}
