@@ -67,7 +67,7 @@ func (o *owner) close() {
 
 // discard closes conn's session instead of handing it back to the pool with the lock.
 func discard(conn *sqlx.Conn) {
-	conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // it answers that error: the pool then drops the session
 	conn.Close()
 }
 

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"os"
@@ -47,7 +48,8 @@ func TestStalledPassChild(t *testing.T) {
 	log.SetOutput(io.Discard)
 	r := &mirrorsync.Reconciler{Store: db, Log: logrus.NewEntry(log),
 		Sources: map[string]mirrorsync.ReconcileSource{"shop": {Name: "shop", Puller: cat}}}
-	r.RunOnce(context.Background(), "shop", "products", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerSchedule})
+	// Killed before it returns; should it return, whatever it answers, the test fails.
+	_, _ = r.RunOnce(context.Background(), "shop", "products", mirrorsync.PassOptions{Mode: mirrorsync.ModeFull, Trigger: mirrorsync.TriggerSchedule})
 	t.Fatal("the pass ended: it should have been killed")
 }
 
@@ -63,7 +65,7 @@ func TestPassOfAKilledProcess(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- child.Wait() }()
-	t.Cleanup(func() { child.Process.Kill() })
+	t.Cleanup(func() { _ = child.Process.Kill() }) // gone already, unless the test failed first
 
 	g := newReconcileRig(t, 3)
 	g.db.Close()
@@ -85,7 +87,10 @@ func TestPassOfAKilledProcess(t *testing.T) {
 			t.Fatalf("the child ended before its pass ran: %v", err)
 		case <-time.After(50 * time.Millisecond):
 		}
-		db.SQL().Get(&killed, `SELECT id, status, pages, fetched FROM sync.reconcile_runs ORDER BY id LIMIT 1`)
+		// No row until the child's pass has begun; any other error fails the test.
+		if err := db.SQL().Get(&killed, `SELECT id, status, pages, fetched FROM sync.reconcile_runs ORDER BY id LIMIT 1`); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
 	}
 	if killed.Status != mirrorsync.RunRunning {
 		t.Fatalf("child's run: got %s, want running", killed.Status)
@@ -94,8 +99,12 @@ func TestPassOfAKilledProcess(t *testing.T) {
 	if _, err := g.pass(t, mirrorsync.ModeFull); !errors.Is(err, mirrorsync.ErrBusy) {
 		t.Fatalf("pass while the child's runs: got %v, want ErrBusy", err)
 	}
-	child.Process.Kill()
-	<-exited
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-exited; err == nil {
+		t.Fatal("the child exited cleanly, want it killed")
+	}
 
 	// PostgreSQL ends the child's session when its socket closes: soon, not at once.
 	var run mirrorsync.Run

@@ -115,7 +115,9 @@ func TestReplayRestoresTheMirror(t *testing.T) {
 		t.Errorf("origin = %q, want replay", origin)
 	}
 	var replayed, total int
-	d.db.SQL().QueryRow(`SELECT count(replayed_at), count(*) FROM sync.webhook_events WHERE source = 'bamboo'`).Scan(&replayed, &total)
+	if err := d.db.SQL().QueryRow(`SELECT count(replayed_at), count(*) FROM sync.webhook_events WHERE source = 'bamboo'`).Scan(&replayed, &total); err != nil {
+		t.Fatal(err)
+	}
 	if total != 2 || replayed != 2 {
 		t.Errorf("events marked replayed: %d of %d, want 2 of 2", replayed, total)
 	}
