@@ -175,6 +175,7 @@ func TestGroupCommit(t *testing.T) {
 // Several batches commit at once: while the first waits on its commit, the next deliveries go
 // in a commit of their own instead of queueing behind it. Each answer still waits for its own.
 func TestConcurrentCommits(t *testing.T) {
+	t.Parallel()
 	const committers = 3
 	cs := &countingStore{DB: storetest.NewDB(t), hold: committers, release: make(chan struct{})}
 	ing := webhooks.NewIngester(cs, 100, nil)

@@ -12,6 +12,7 @@ import (
 // A delivery ignored at receipt is counted once, when first stored, and wakes no worker: there
 // is nothing for one to do. A delivery to apply wakes them.
 func TestIgnoredAtReceiptIsCountedNotApplied(t *testing.T) {
+	t.Parallel()
 	nudges, ignored := 0, map[string]int{}
 	ing := webhooks.NewIngester(storetest.NewDB(t), 100, func() { nudges++ })
 	ing.Committers = 1 // the callbacks run on the one committer: no lock needed

@@ -289,6 +289,7 @@ func TestEnvelopeTimeIsEastern(t *testing.T) {
 // as ignored, with its reason, and no worker ever claims it. An envelope of another shape is
 // left for the decoder, which fails it when applying.
 func TestUnmirroredTypeIgnoredAtReceipt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	offer := fixture(t, "product-updated-regular")
 	offer["type"] = "offer.updated"
