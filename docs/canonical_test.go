@@ -27,7 +27,7 @@ func canonicalExamples(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	out := map[string][]byte{}
 	var event string
 	var block *bytes.Buffer

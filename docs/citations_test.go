@@ -76,7 +76,7 @@ func lines(t *testing.T, rel string, fn func(n int, line string, fenced bool)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	fenced, md := false, strings.HasSuffix(rel, ".md")

@@ -46,7 +46,7 @@ func readSignatureExamples(path string) ([]signatureExample, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var (
 		out  []signatureExample
 		cur  signatureExample

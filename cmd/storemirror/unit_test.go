@@ -20,7 +20,7 @@ func unitDirectives(t *testing.T) (map[string][]string, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	directives := map[string][]string{}
 	var credentials []string
 	sc := bufio.NewScanner(f)
