@@ -26,18 +26,9 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		changes, err := src.Decode(mirrorsync.Event{ID: 1, Source: "bis", Body: body})
-		if err != nil {
-			if changes != nil {
-				t.Errorf("changes %+v returned with error %v", changes, err)
-			}
+		c, ok := webhookstest.Decoded(t, changes, err)
+		if !ok {
 			return
-		}
-		if len(changes) != 1 {
-			t.Fatalf("%d changes, want 1", len(changes))
-		}
-		c := changes[0]
-		if err := c.Validate(); err != nil {
-			t.Errorf("invalid change: %v", err)
 		}
 		if _, ok := c.Entity.(*mirrorsync.StockNotification); !ok {
 			t.Errorf("entity %T, want *StockNotification", c.Entity)

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
 // Fixture returns the payload testdata/name.json of the calling test's package, byte for byte.
@@ -33,4 +35,34 @@ func Fixtures(t testing.TB) [][]byte {
 		out = append(out, b)
 	}
 	return out
+}
+
+// Decoded checks what a decoder returned for a fuzzed body: beside an error no changes, and
+// without one exactly one change that validates, which it returns (ok false after an error).
+func Decoded(t *testing.T, changes []mirrorsync.Change, err error) (c mirrorsync.Change, ok bool) {
+	t.Helper()
+	if err != nil {
+		if changes != nil {
+			t.Errorf("changes %+v beside error %v", changes, err)
+		}
+		return mirrorsync.Change{}, false
+	}
+	if len(changes) != 1 {
+		t.Fatalf("%d changes without an error, want 1", len(changes))
+	}
+	if err := changes[0].Validate(); err != nil {
+		t.Errorf("invalid change: %v", err)
+	}
+	return changes[0], true
+}
+
+// Usable fails t for any change the store could not key or version: no entity, no external
+// id, or no time.
+func Usable(t *testing.T, changes []mirrorsync.Change) {
+	t.Helper()
+	for _, c := range changes {
+		if c.Entity == nil || c.Key.ExternalID == "" || c.Version.At.IsZero() {
+			t.Errorf("decoded an unusable change: %+v", c)
+		}
+	}
 }
