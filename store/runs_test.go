@@ -166,10 +166,14 @@ func TestSweepQueuedRunWhoseProcessDied(t *testing.T) {
 			t.Fatalf("sweep while both processes live: got %v, %v; want nothing", swept, err)
 		}
 	}
-	other.Close() // its owner lock goes with its session
-	swept, err := db.SweepRuns(ctx)
-	if err != nil {
-		t.Fatal(err)
+	// Its owner lock goes with its session, which the server ends once it sees the socket
+	// closed: soon, not at once. Until then a sweep finds nothing to do.
+	other.Close()
+	var swept []mirrorsync.Run
+	for deadline := time.Now().Add(10 * time.Second); len(swept) == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if swept, err = db.SweepRuns(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(swept) != 1 || swept[0].ID != theirs.ID {
 		t.Fatalf("swept %+v, want run %d", swept, theirs.ID)
