@@ -22,7 +22,7 @@ func onePageReport(n int) http.Handler {
 	}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("page") != "1" {
-			io.WriteString(w, "[]")
+			_, _ = io.WriteString(w, "[]")
 			return
 		}
 		full.ServeHTTP(w, r)

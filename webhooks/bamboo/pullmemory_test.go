@@ -24,11 +24,11 @@ func onePageCatalog(n int) http.Handler {
 			fmt.Fprintf(w, `{"name":"Brand %d","countryCode":"US","description":"","modifiedDate":"2026-01-01T00:00:00.0000000","products":[`, b)
 			for id := b*perBrand + 1; id <= min((b+1)*perBrand, n); id++ {
 				if id > b*perBrand+1 {
-					io.WriteString(w, ",")
+					_, _ = io.WriteString(w, ",")
 				}
 				fmt.Fprintf(w, `{"id":%d,"name":"Card %d","minFaceValue":10.0000,"maxFaceValue":10.0000,"count":null,"price":{"min":9.5,"max":9.5,"currencyCode":"USD"},"modifiedDate":"2026-01-01T00:00:00.0000000"}`, id, id)
 			}
-			io.WriteString(w, `],"categories":[{"id":6,"name":"Airlines & Hotels"}]}`)
+			_, _ = io.WriteString(w, `],"categories":[{"id":6,"name":"Airlines & Hotels"}]}`)
 		},
 	}
 }
