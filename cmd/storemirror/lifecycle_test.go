@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,7 +245,7 @@ func TestServeFailsWhenTheListenerDies(t *testing.T) {
 // never finishes does not take the time an apply batch in flight needs to commit.
 func TestShutdownGivesTheWorkersTheirShare(t *testing.T) {
 	t.Parallel()
-	accepted := make(chan struct{}, 100)
+	accepted := make(chan string, 100)
 	d := startDaemonWith(t, daemonOptions{shutdownTimeout: "4s", listen: func(network, address string) (net.Listener, error) {
 		ln, err := net.Listen(network, address)
 		return acceptSignal{ln, accepted}, err
@@ -275,9 +276,6 @@ func TestShutdownGivesTheWorkersTheirShare(t *testing.T) {
 	})
 	// A request whose body never comes: the HTTP drain waits for it to its share's end (once
 	// accepted, a connection is in flight for its first five seconds, even before it is read).
-	for len(accepted) > 0 {
-		<-accepted
-	}
 	conn, err := net.Dial("tcp", d.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +284,11 @@ func TestShutdownGivesTheWorkersTheirShare(t *testing.T) {
 	if _, err := fmt.Fprintf(conn, "POST /webhooks/bamboo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"); err != nil {
 		t.Fatal(err)
 	}
-	<-accepted
+	// Wait for the daemon to read this connection, not another (the test's HTTP client may open
+	// one late): only then is it surely among the server's connections. Between Accept and
+	// that, a SIGTERM would find no connection in flight.
+	for remote := <-accepted; remote != conn.LocalAddr().String(); remote = <-accepted {
+	}
 
 	d.cancel() // SIGTERM
 	eventually(t, "the HTTP drain to give up", func() bool {
@@ -304,18 +306,30 @@ func TestShutdownGivesTheWorkersTheirShare(t *testing.T) {
 	}
 }
 
-// acceptSignal is a listener that signals each connection it accepts.
+// acceptSignal is a listener that sends the remote address of each connection it accepts, once
+// the server first reads from it: by then net/http counts it among its connections.
 type acceptSignal struct {
 	net.Listener
-	accepted chan<- struct{}
+	accepted chan<- string
 }
 
 func (l acceptSignal) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
-	if err == nil {
-		l.accepted <- struct{}{}
+	if err != nil {
+		return c, err
 	}
-	return c, err
+	return &readSignal{Conn: c, accepted: l.accepted}, nil
+}
+
+type readSignal struct {
+	net.Conn
+	once     sync.Once
+	accepted chan<- string
+}
+
+func (c *readSignal) Read(b []byte) (int, error) {
+	c.once.Do(func() { c.accepted <- c.RemoteAddr().String() })
+	return c.Conn.Read(b)
 }
 
 // eventStatus is the status of the stored event with delivery id id.
