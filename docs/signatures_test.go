@@ -11,19 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/storemirror/storemirror/internal/kinds"
 	"github.com/storemirror/storemirror/provider"
 	"github.com/storemirror/storemirror/webhooks"
-	"github.com/storemirror/storemirror/webhooks/backinstock"
 	"github.com/storemirror/storemirror/webhooks/bamboo"
-	"github.com/storemirror/storemirror/webhooks/barecommerce"
-	"github.com/storemirror/storemirror/webhooks/canonical"
-	"github.com/storemirror/storemirror/webhooks/stickyio"
 )
 
 // documentedKinds are the kinds reference/signatures.md must show an example of: every kind
-// storemirror is built with. That list, cmd/internal/kinds, is internal to cmd, so it is
-// repeated here; TestEveryKindIsComplete there fails for a registered kind without an example.
-var documentedKinds = []provider.Kind{bamboo.Kind, stickyio.Kind, barecommerce.Kind, canonical.Kind, backinstock.Kind}
+// storemirror is built with.
+var documentedKinds = kinds.All
 
 // signatureExample is one worked example of reference/signatures.md: the facts listed above an
 // ```http block, and the request in it.
@@ -145,7 +141,7 @@ func TestSignatureExamples(t *testing.T) {
 	shown := map[string]int{}
 	for _, e := range examples {
 		t.Run(fmt.Sprintf("%s line %d", e.kind, e.line), func(t *testing.T) {
-			kind, ok := provider.Registry(documentedKinds).Lookup(e.kind)
+			kind, ok := documentedKinds.Lookup(e.kind)
 			if !ok {
 				t.Fatalf("kind %q is not one storemirror has", e.kind)
 			}

@@ -4,7 +4,7 @@
 // for `make demo`.
 //
 // Each provider package (webhooks/<provider>) exports one Kind. The binaries list them in one
-// place (cmd/internal/kinds) and build everything from that list: config validation asks the
+// place (internal/kinds) and build everything from that list: config validation asks the
 // kind, the wiring asks the kind, the demo asks the kind. docs/adding-a-provider.md walks through
 // adding one.
 package provider

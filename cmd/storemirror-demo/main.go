@@ -24,7 +24,7 @@ import (
 	"github.com/lib/pq"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/internal/kinds"
 	"github.com/storemirror/storemirror/provider"
 )
 

@@ -17,7 +17,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/internal/kinds"
 	"github.com/storemirror/storemirror/provider"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )

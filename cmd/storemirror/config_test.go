@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/internal/kinds"
 )
 
 // devEnv reads ../../dev.env: the development values `make run` supplies.

@@ -17,7 +17,7 @@ import (
 	"github.com/lib/pq"
 	"github.com/sirupsen/logrus"
 
-	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/internal/kinds"
 	"github.com/storemirror/storemirror/provider"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"

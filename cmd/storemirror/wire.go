@@ -6,7 +6,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/storemirror/storemirror/cmd/internal/kinds"
+	"github.com/storemirror/storemirror/internal/kinds"
 	"github.com/storemirror/storemirror/provider"
 	"github.com/storemirror/storemirror/providerapi"
 	"github.com/storemirror/storemirror/store"
@@ -14,7 +14,7 @@ import (
 	"github.com/storemirror/storemirror/webhooks"
 )
 
-// sources is the configured sources, wired: each built by its kind (cmd/internal/kinds).
+// sources is the configured sources, wired: each built by its kind (internal/kinds).
 type sources struct {
 	verifiers map[string]webhooks.Verifier
 	decoders  mirrorsync.Registry
