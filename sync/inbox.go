@@ -327,6 +327,17 @@ func (c *clockWatch) untrusted(source string, lead time.Duration, log *logrus.En
 // Prune deletes applied and ignored events older than retention, in bounded batches, every
 // interval until ctx is done. A retention of zero keeps events forever.
 func (w *Worker) Prune(ctx context.Context, retention, interval time.Duration) {
+	PruneEvery(ctx, retention, interval, "inbox events", w.Log, w.Inbox.PruneEvents)
+}
+
+// PruneBatch is how many rows one call of a PruneEvery prune may delete.
+const PruneBatch = 1000
+
+// PruneEvery calls prune for what is older than retention, PruneBatch rows at a time until a
+// call deletes fewer, every interval until ctx is done, and logs what it pruned as what ("inbox
+// events"). A retention of zero prunes nothing.
+func PruneEvery(ctx context.Context, retention, interval time.Duration, what string, log *logrus.Entry,
+	prune func(ctx context.Context, before time.Time, limit int) (int64, error)) {
 	if retention <= 0 {
 		return
 	}
@@ -335,18 +346,20 @@ func (w *Worker) Prune(ctx context.Context, retention, interval time.Duration) {
 	for {
 		var total int64
 		for ctx.Err() == nil {
-			n, err := w.Inbox.PruneEvents(ctx, time.Now().Add(-retention), 1000)
+			n, err := prune(ctx, time.Now().Add(-retention), PruneBatch)
 			if err != nil {
-				w.Log.WithError(err).Warn("prune inbox failed")
+				if ctx.Err() == nil {
+					log.WithError(err).Warn("prune old " + what + " failed")
+				}
 				break
 			}
 			total += n
-			if n < 1000 {
+			if n < PruneBatch {
 				break
 			}
 		}
 		if total > 0 {
-			w.Log.WithField("events", total).Info("pruned old inbox events")
+			log.WithField("rows", total).Info("pruned old " + what)
 		}
 		select {
 		case <-ctx.Done():

@@ -315,7 +315,7 @@ func pruneEnd(ctx context.Context, p *daemon.Process, limit time.Duration) (time
 		}
 		if len(entries) > 0 {
 			at, _ := time.Parse(time.RFC3339, fmt.Sprint(entries[0]["time"]))
-			n, _ := entries[0]["events"].(float64)
+			n, _ := entries[0]["rows"].(float64)
 			return at, int(n), nil
 		}
 		if !sleepUntil(ctx, time.Now().Add(time.Second)) {

@@ -67,33 +67,5 @@ func (w *stateWatch) refresh(ctx context.Context) error {
 // retention: a zero keeps them for ever), in bounded batches, every interval until ctx is
 // done. The latest runs of each source and entity stay (see store.DB.PruneRuns).
 func pruneRuns(ctx context.Context, db *store.DB, retention, interval time.Duration, log *logrus.Entry) {
-	if retention <= 0 {
-		return
-	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		var total int64
-		for ctx.Err() == nil {
-			n, err := db.PruneRuns(ctx, time.Now().Add(-retention), 1000)
-			if err != nil {
-				if ctx.Err() == nil {
-					log.WithError(err).Warn("prune reconcile runs failed")
-				}
-				break
-			}
-			total += n
-			if n < 1000 {
-				break
-			}
-		}
-		if total > 0 {
-			log.WithField("runs", total).Info("pruned old reconcile runs")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-		}
-	}
+	mirrorsync.PruneEvery(ctx, retention, interval, "reconcile runs", log, db.PruneRuns)
 }
