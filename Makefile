@@ -7,7 +7,7 @@ SANDBOX := bin/storemirror-sandbox
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 CONFIG  ?= config.example.yaml
 
-.PHONY: build run test bench bench-scale profile lint demo check-config fuzz docs clean
+.PHONY: build run test bench bench-scale profile lint demo status check-config fuzz docs clean
 
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/storemirror
@@ -66,6 +66,11 @@ docs:
 # Post one signed sample of each provider to the daemon `make run` started, and print the rows.
 demo:
 	@set -a; . ./dev.env; set +a; $(GO) run ./cmd/storemirror-demo -config $(CONFIG)
+
+# `storemirror status` against the database `make run` started (its URL is in .run/database-url),
+# with the development secrets of dev.env that the configuration needs.
+status: build
+	@set -a; . ./dev.env; set +a; STOREMIRROR_DATABASE_URL=$$(cat .run/database-url) $(BIN) status --config $(CONFIG)
 
 check-config: build
 	@set -a; . ./dev.env; set +a; STOREMIRROR_DATABASE_URL=$${STOREMIRROR_DATABASE_URL:-postgres://localhost/storemirror} $(BIN) check-config --config $(CONFIG)

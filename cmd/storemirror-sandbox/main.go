@@ -131,7 +131,9 @@ func seed(now time.Time, getenv func(string) string) *sandbox {
 
 var bambooBrands = []string{"Amazon", "Netflix", "Spotify", "Steam", "Uber", "Airbnb", "Starbucks", "Xbox", "Nintendo", "Google Play", "Apple", "Zalando"}
 
-// bambooOrders answers Get Order for the request ids of the Bamboo samples `make demo` posts.
+// bambooOrders answers Get Order for the request ids of Bamboo's order samples
+// (webhooks/bamboo/testdata: ordercompleted.json, callback.json). Bamboo lists no orders, so a
+// pass only re-fetches the open orders the mirror holds (from webhooks).
 func bambooOrders() map[string]string {
 	order := `{"orderId":%d,"requestId":%q,"status":"Succeeded","createdDate":"2026-04-01T08:00:00.0000000",` +
 		`"total":%s,"currency":"USD","orderType":"Sandbox","errorMessage":null,"items":[{"brandCode":null,"productId":3,` +
