@@ -23,6 +23,9 @@ type DB struct {
 	migrateOnce stdsync.Once // the goose provider, built once: /readyz asks on every probe
 	provider    *goose.Provider
 	providerErr error
+
+	stmtMu stdsync.Mutex
+	stmts  map[string]*sql.Stmt // the statements of the hot path, prepared once (see prepared)
 }
 
 // Open connects to the database at url and checks that it answers.
@@ -49,7 +52,33 @@ func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
 // queued).
 func (db *DB) Close() error {
 	db.owner.close()
+	db.stmtMu.Lock()
+	for _, s := range db.stmts {
+		_ = s.Close() // the pool's close below ends the sessions that hold them anyway
+	}
+	db.stmtMu.Unlock()
 	return db.db.Close()
+}
+
+// prepared returns query as a prepared statement of the pool, preparing it on first use:
+// PostgreSQL then parses and plans it once per connection instead of on every call
+// (database/sql prepares it on each connection as that one first runs it, and again after a
+// reconnect). For the statements run thousands of times a second.
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if s, ok := db.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := db.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[query] = s
+	return s, nil
 }
 
 // Ping checks that the database answers.

@@ -54,7 +54,11 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 		     AS d(source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error)
 		ON CONFLICT (source, delivery_key) DO NOTHING
 		RETURNING source, delivery_key`
-	rows, err := db.db.QueryContext(ctx, insertEvents, pq.StringArray(sources), pq.StringArray(ids), keys,
+	stmt, err := db.prepared(ctx, insertEvents)
+	if err != nil {
+		return nil, fmt.Errorf("store deliveries: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, pq.StringArray(sources), pq.StringArray(ids), keys,
 		pq.StringArray(types), pq.Array(sent), bodies, pq.StringArray(statuses), pq.Array(errs))
 	if err != nil {
 		return nil, fmt.Errorf("store deliveries: %w", err)
