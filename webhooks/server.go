@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -148,8 +149,14 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			"method": r.Method, "path": r.URL.Path, "status": sw.status,
 			"duration_ms": time.Since(start).Milliseconds(), "remote": r.RemoteAddr,
 		})
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
+		switch {
+		case r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/metrics":
+			entry.Debug("request")
+		case strings.HasPrefix(r.URL.Path, "/webhooks/") && sw.status < 300:
+			// A stored delivery is in the inbox (sync.webhook_events, /admin/events) and counted
+			// in the metrics; at thousands a second its line would cost a write each, and
+			// journald's rate limit (10,000 lines in 30 s by default) would drop the warnings
+			// with them. Rejections stay at info.
 			entry.Debug("request")
 		default:
 			entry.Info("request")
