@@ -20,37 +20,50 @@ var errNotDecrypted = errors.New("body does not decrypt to JSON with any configu
 // the first 16 bytes and PKCS#7 padding, with each key in turn. sticky.io signs nothing, so a
 // plaintext that is a JSON object is the proof the sender holds the key.
 func decrypt(body []byte, keys [][]byte) ([]byte, error) {
+	plain, _, err := decryptInto(body, keys, new(json.RawMessage))
+	return plain, err
+}
+
+// decryptInto is decrypt that also decodes the plaintext into v, in the same pass that proves it
+// JSON (json.Unmarshal checks the whole text before it decodes any of it, so a wrong key's
+// garbage leaves v as it was). decodeErr is the decoding's error for JSON of another shape than
+// v's: the body is genuine all the same.
+func decryptInto(body []byte, keys [][]byte, v any) (plain []byte, decodeErr, err error) {
 	text := bytes.TrimSpace(body)
 	if len(text) > 0 && text[0] == '"' { // tolerate the base64 sent as a JSON string
 		var s string
 		if err := json.Unmarshal(text, &s); err != nil {
-			return nil, errNotDecrypted
+			return nil, nil, errNotDecrypted
 		}
 		text = []byte(s)
 	}
 	raw := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
 	n, err := base64.StdEncoding.Decode(raw, text)
 	if err != nil {
-		return nil, fmt.Errorf("%w (not base64)", errNotDecrypted)
+		return nil, nil, fmt.Errorf("%w (not base64)", errNotDecrypted)
 	}
 	raw = raw[:n]
 	if len(raw) < 2*aes.BlockSize || len(raw)%aes.BlockSize != 0 {
-		return nil, fmt.Errorf("%w (not whole AES blocks)", errNotDecrypted)
+		return nil, nil, fmt.Errorf("%w (not whole AES blocks)", errNotDecrypted)
 	}
 	iv, ciphertext := raw[:aes.BlockSize], raw[aes.BlockSize:]
-	plain := make([]byte, len(ciphertext))
+	buf := make([]byte, len(ciphertext))
 	for _, key := range keys {
 		block, err := aes.NewCipher(key)
 		if err != nil {
 			continue
 		}
-		cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, ciphertext)
-		text, ok := unpad(plain)
-		if ok && json.Valid(text) && bytes.HasPrefix(bytes.TrimSpace(text), []byte("{")) {
-			return bytes.Clone(text), nil
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(buf, ciphertext)
+		text, ok := unpad(buf)
+		if !ok || !bytes.HasPrefix(bytes.TrimSpace(text), []byte("{")) {
+			continue
+		}
+		var syntax *json.SyntaxError
+		if err := json.Unmarshal(text, v); !errors.As(err, &syntax) {
+			return bytes.Clone(text), err, nil
 		}
 	}
-	return nil, errNotDecrypted
+	return nil, nil, errNotDecrypted
 }
 
 // unpad removes PKCS#7 padding.

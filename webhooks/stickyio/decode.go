@@ -114,13 +114,13 @@ func (f *flag) UnmarshalJSON(b []byte) error {
 
 // Decode implements mirrorsync.Decoder.
 func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
-	plain, err := decrypt(ev.Body, s.keys)
+	var env envelope
+	_, decodeErr, err := decryptInto(ev.Body, s.keys, &env)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}
-	var env envelope
-	if err := decodeJSON(plain, &env); err != nil {
-		return nil, fmt.Errorf("decode envelope: %w", err)
+	if decodeErr != nil {
+		return nil, fmt.Errorf("decode envelope: %w", decodeErr)
 	}
 	if err := screen(env.Type); err != nil {
 		return nil, err

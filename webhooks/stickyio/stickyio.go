@@ -41,17 +41,17 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	if r.Path != "" {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: stickyio takes /webhooks/{source} only", webhooks.ErrNotFound)
 	}
-	plain, err := decrypt(r.Body, s.keys)
-	if err != nil {
-		return mirrorsync.Delivery{}, fmt.Errorf("%w: %v", webhooks.ErrUnauthorized, err)
-	}
 	var env struct {
 		Type string `json:"type"`
 		Data struct {
 			ID json.RawMessage `json:"id"`
 		} `json:"data"`
 	}
-	parsed := json.Unmarshal(plain, &env) == nil
+	plain, decodeErr, err := decryptInto(r.Body, s.keys, &env)
+	if err != nil {
+		return mirrorsync.Delivery{}, fmt.Errorf("%w: %v", webhooks.ErrUnauthorized, err)
+	}
+	parsed := decodeErr == nil
 	id := webhooks.JSONID(env.Data.ID)
 	if id == "" {
 		id = webhooks.BodyID(plain) // genuine but without data.id: stored, and marked when applied

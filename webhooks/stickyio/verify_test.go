@@ -58,6 +58,8 @@ func TestVerify(t *testing.T) {
 		{"as a JSON string", rotating, nil, []byte(`"` + string(encrypt(t, plain, keyA)) + `"`), true},
 		{"wrong key", rotating, nil, encrypt(t, plain, "wrongwrongwrongwrongwrongwrong12"), false},
 		{"decrypts to something not JSON", rotating, nil, notJSON, false},
+		{"decrypts to an object cut short", rotating, nil, encrypt(t, plain[:40], keyA), false},
+		{"decrypts to a JSON array", rotating, nil, encrypt(t, "["+plain+"]", keyA), false},
 		{"plaintext", rotating, nil, []byte(plain), false},
 		{"empty", rotating, nil, nil, false},
 		{"not whole blocks", rotating, nil, []byte(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123"))), false},
