@@ -24,13 +24,16 @@ type event struct {
 // mapper turns an event's data into the entity it reports.
 type mapper func(ev *event) mirrorsync.Entity
 
-// families maps an event type's prefix (before the dot) to the actions it has and the entity
-// they report. Every action but "deleted" patches the entity with the fields the data carries.
-var families = map[string]struct {
+// eventFamily is the events of one resource: the actions it has and the entity they report.
+type eventFamily struct {
 	actions []string
 	entity  mapper
 	empty   func() mirrorsync.Entity
-}{
+}
+
+// families maps an event type's prefix (before the dot) to its family. Every action but
+// "deleted" patches the entity with the fields the data carries.
+var families = map[string]eventFamily{
 	"order": {
 		[]string{"created", "updated", "paid", "fulfilled", "cancelled", "refunded"},
 		mapOrder, func() mirrorsync.Entity { return &mirrorsync.Order{} },
@@ -57,14 +60,15 @@ var families = map[string]struct {
 	},
 }
 
-// screen says, from its type alone, whether an event is one the mirror takes (nil) or one it
-// ignores (an ErrIgnored): Verify asks it at receipt, Decode when applying.
-func screen(typ string) error {
-	family, action, _ := strings.Cut(typ, ".")
-	if f, ok := families[family]; !ok || !slices.Contains(f.actions, action) {
-		return mirrorsync.Ignore("barecommerce event type %q is not mirrored", typ)
+// screen says, from its type alone, whether an event is one the mirror takes (its family and
+// action) or one it ignores (an ErrIgnored): Verify asks it at receipt, Decode when applying.
+func screen(typ string) (eventFamily, string, error) {
+	name, action, _ := strings.Cut(typ, ".")
+	f, ok := families[name]
+	if !ok || !slices.Contains(f.actions, action) {
+		return eventFamily{}, "", mirrorsync.Ignore("barecommerce event type %q is not mirrored", typ)
 	}
-	return nil
+	return f, action, nil
 }
 
 // Decode implements mirrorsync.Decoder. Every BareCommerce event becomes one patch of the
@@ -80,11 +84,10 @@ func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	if env.err != nil {
 		return nil, env.err
 	}
-	if err := screen(typ.Value); err != nil {
+	f, action, err := screen(typ.Value)
+	if err != nil {
 		return nil, err
 	}
-	family, action, _ := strings.Cut(typ.Value, ".")
-	f := families[family]
 	e, err := readEvent(env, typ.Value, ev)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ.Value, err)

@@ -51,7 +51,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	d := mirrorsync.Delivery{ID: id, Type: env.Type, Body: r.Body}
 	if parsed && env.Type != "" {
 		// A type of another shape (a number, none) is the decoder's to judge when applying.
-		d.Ignored = screen(env.Type)
+		_, _, d.Ignored = screen(env.Type)
 	}
 	return d, nil
 }
