@@ -11,7 +11,7 @@ type PullBatcher struct {
 	changes []Change
 }
 
-// NewBatch returns an empty batcher that hands its changes to emit.
+// NewPullBatcher returns an empty batcher that hands its changes to emit.
 func NewPullBatcher(emit func([]Change) error) *PullBatcher {
 	return &PullBatcher{emit: emit}
 }

@@ -19,16 +19,12 @@ var errNotDecrypted = errors.New("body does not decrypt to JSON with any configu
 // decrypt turns a webhook body into its JSON plaintext: base64, then AES-256-CBC with the IV in
 // the first 16 bytes and PKCS#7 padding, with each key in turn. sticky.io signs nothing, so a
 // plaintext that is a JSON object is the proof the sender holds the key.
-func decrypt(body []byte, keys [][]byte) ([]byte, error) {
-	plain, _, err := decryptInto(body, keys, new(json.RawMessage))
-	return plain, err
-}
-
-// decryptInto is decrypt that also decodes the plaintext into v, in the same pass that proves it
-// JSON (json.Unmarshal checks the whole text before it decodes any of it, so a wrong key's
-// garbage leaves v as it was). decodeErr is the decoding's error for JSON of another shape than
-// v's: the body is genuine all the same.
-func decryptInto(body []byte, keys [][]byte, v any) (plain []byte, decodeErr, err error) {
+//
+// It decodes the plaintext into v in the same pass that proves it JSON (json.Unmarshal checks
+// the whole text before it decodes any of it, so a wrong key's garbage leaves v as it was).
+// decodeErr is the decoding's error for JSON of another shape than v's: the body is genuine all
+// the same.
+func decrypt(body []byte, keys [][]byte, v any) (plain []byte, decodeErr, err error) {
 	text := bytes.TrimSpace(body)
 	if len(text) > 0 && text[0] == '"' { // tolerate the base64 sent as a JSON string
 		var s string

@@ -115,7 +115,7 @@ func (f *flag) UnmarshalJSON(b []byte) error {
 // Decode implements mirrorsync.Decoder.
 func (s *Source) Decode(ev mirrorsync.Event) ([]mirrorsync.Change, error) {
 	var env envelope
-	_, decodeErr, err := decryptInto(ev.Body, s.keys, &env)
+	_, decodeErr, err := decrypt(ev.Body, s.keys, &env)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt: %w", err)
 	}

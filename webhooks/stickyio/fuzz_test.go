@@ -1,6 +1,7 @@
 package stickyio
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -37,6 +38,6 @@ func FuzzDecrypt(f *testing.F) {
 	f.Add([]byte("not base64"))
 	f.Add([]byte(`"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, _ = decrypt(body, [][]byte{[]byte(fuzzKey)}) // any body: it must not panic, and an error is the usual answer
+		_, _, _ = decrypt(body, [][]byte{[]byte(fuzzKey)}, new(json.RawMessage)) // any body: it must not panic, and an error is the usual answer
 	})
 }

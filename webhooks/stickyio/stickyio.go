@@ -47,17 +47,16 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 			ID json.RawMessage `json:"id"`
 		} `json:"data"`
 	}
-	plain, decodeErr, err := decryptInto(r.Body, s.keys, &env)
+	plain, decodeErr, err := decrypt(r.Body, s.keys, &env)
 	if err != nil {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: %v", webhooks.ErrUnauthorized, err)
 	}
-	parsed := decodeErr == nil
 	id := webhooks.JSONID(env.Data.ID)
 	if id == "" {
 		id = webhooks.BodyID(plain) // genuine but without data.id: stored, and marked when applied
 	}
 	d := mirrorsync.Delivery{ID: id, Type: env.Type, Body: r.Body}
-	if parsed {
+	if decodeErr == nil {
 		// An envelope of another shape is the decoder's to judge (and fail) when applying.
 		d.Ignored = screen(env.Type)
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestDecryptKnownAnswer(t *testing.T) {
 	ct := make([]byte, len(plain))
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, plain)
 	body := base64.StdEncoding.EncodeToString(append(append([]byte{}, iv...), ct...))
-	got, err := decrypt([]byte(body), [][]byte{[]byte(keyA)})
+	got, _, err := decrypt([]byte(body), [][]byte{[]byte(keyA)}, new(json.RawMessage))
 	if err != nil {
 		t.Fatalf("decrypt: %v", err)
 	}
