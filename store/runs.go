@@ -1,11 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
@@ -144,25 +147,33 @@ func (db *DB) Backfilling(ctx context.Context, run mirrorsync.Run) (bool, error)
 // by the sweep.
 func (db *DB) SweepRuns(ctx context.Context) ([]mirrorsync.Run, error) {
 	var runs []mirrorsync.Run
-	err := db.db.SelectContext(ctx, &runs, `
-		WITH gone AS (
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		runs = nil // a retried transaction starts over
+		if err := tx.SelectContext(ctx, &runs, `
 			UPDATE sync.reconcile_runs SET status = 'failed', finished_at = now(),
 				error = CASE WHEN status = 'running' THEN $1 ELSE $2 END
 			WHERE status IN ('queued', 'running')
 			  AND NOT sync.advisory_lock_held(CASE WHEN status = 'running' THEN `+passLockKey+` ELSE owner END)
-			RETURNING `+runColumns+`),
-		scratch AS (DELETE FROM sync.reconcile_seen AS s USING gone WHERE s.run_id = gone.id),
-		days AS (
-			INSERT INTO sync.reconcile_days AS d (source, entity, day, runs, failed, repairs, backfilled)
-			SELECT source, entity, (finished_at AT TIME ZONE 'UTC')::date, count(*), count(*),
-				sum(created + updated + deleted), sum(backfilled)
-			FROM gone GROUP BY 1, 2, 3
-			ON CONFLICT (source, entity, day) DO UPDATE SET runs = d.runs + EXCLUDED.runs, failed = d.failed + EXCLUDED.failed,
-				repairs = d.repairs + EXCLUDED.repairs, backfilled = d.backfilled + EXCLUDED.backfilled)
-		SELECT * FROM gone ORDER BY id`, mirrorsync.AbandonedRunning, mirrorsync.AbandonedQueued)
+			RETURNING `+runColumns, mirrorsync.AbandonedRunning, mirrorsync.AbandonedQueued); err != nil {
+			return err
+		}
+		ids := make(pq.Int64Array, len(runs))
+		for i, run := range runs {
+			if err := countRunDay(ctx, tx, run); err != nil {
+				return err
+			}
+			ids[i] = run.ID
+		}
+		if len(runs) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM sync.reconcile_seen WHERE run_id = ANY($1)`, ids)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sweep abandoned runs: %w", err)
 	}
+	slices.SortFunc(runs, func(a, b mirrorsync.Run) int { return cmp.Compare(a.ID, b.ID) })
 	return runs, nil
 }
 
