@@ -8,10 +8,12 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	stdsync "sync"
 	"time"
@@ -212,4 +214,35 @@ func post(client *http.Client, target string, seq int, due time.Time, req Reques
 	resp.Body.Close()
 	r.Status, r.Err, r.Done = resp.StatusCode, err, time.Now()
 	return r
+}
+
+// Prebuild builds requests 0 to n-1 of next before it returns, on every core, and returns a
+// Next that hands them out; a request past n is built when it is asked for. A benchmark
+// builds its requests before the clock starts, as pgbench parses its script before its run,
+// so that the generator's encryption does not take CPU from the daemon it measures.
+func Prebuild(ctx context.Context, n int, next func(seq int) (Request, error)) (func(seq int) (Request, error), error) {
+	pool := make([]Request, n)
+	errs := make([]error, runtime.GOMAXPROCS(0))
+	var wg stdsync.WaitGroup
+	for w := range errs {
+		wg.Go(func() {
+			for i := w; i < n && ctx.Err() == nil; i += len(errs) {
+				if pool[i], errs[w] = next(i); errs[w] != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
+		return nil, err
+	}
+	return func(seq int) (Request, error) {
+		if seq < n {
+			req := pool[seq]
+			pool[seq] = Request{} // posted once: let the collector have it
+			return req, nil
+		}
+		return next(seq)
+	}, nil
 }

@@ -194,3 +194,52 @@ func TestPercentile(t *testing.T) {
 		t.Errorf("Percentile of nothing = %v, want 0", got)
 	}
 }
+
+// Prebuild builds every request below n before it returns, each once, and hands out the same
+// requests next would have built; past n it builds them when asked. An error of next is its error.
+func TestPrebuild(t *testing.T) {
+	t.Parallel()
+	var mu stdsync.Mutex
+	built := map[int]int{}
+	next := func(seq int) (loadgen.Request, error) {
+		mu.Lock()
+		built[seq]++
+		mu.Unlock()
+		return loadgen.Request{ID: fmt.Sprint("evt-", seq), Body: []byte(fmt.Sprint(seq))}, nil
+	}
+	get, err := loadgen.Prebuild(context.Background(), 100, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	if len(built) != 100 {
+		t.Errorf("%d requests built before the run, want 100", len(built))
+	}
+	for seq, n := range built {
+		if n != 1 || seq < 0 || seq >= 100 {
+			t.Errorf("request %d built %d times before the run", seq, n)
+		}
+	}
+	mu.Unlock()
+	for _, seq := range []int{0, 57, 99, 100, 250} {
+		req, err := get(seq)
+		if err != nil || req.ID != fmt.Sprint("evt-", seq) || string(req.Body) != fmt.Sprint(seq) {
+			t.Errorf("request %d: %q %q %v", seq, req.ID, req.Body, err)
+		}
+	}
+	mu.Lock()
+	if built[57] != 1 || built[100] != 1 || built[250] != 1 {
+		t.Errorf("built %d, %d, %d times; want a prebuilt request not rebuilt and a later one built once", built[57], built[100], built[250])
+	}
+	mu.Unlock()
+
+	boom := errors.New("boom")
+	if _, err := loadgen.Prebuild(context.Background(), 10, func(seq int) (loadgen.Request, error) {
+		if seq == 7 {
+			return loadgen.Request{}, boom
+		}
+		return loadgen.Request{}, nil
+	}); !errors.Is(err, boom) {
+		t.Errorf("Prebuild with a failing request: %v, want boom", err)
+	}
+}
