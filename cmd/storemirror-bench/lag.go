@@ -34,6 +34,12 @@ type lagResult struct {
 // lag posts 3-variant snapshots of new products at a steady rate and measures each one's lag.
 func lag(ctx context.Context, b *bench, p *daemon.Process, db *sqlx.DB, w *window) (*daemonRun, error) {
 	gen := generator()
+	next, err := b.prebuilt(ctx, int(b.lagRate*b.lagFor.Seconds())+1, func(i int) (loadgen.Request, error) {
+		return gen.Snapshot(fmt.Sprint("lag-", i), i, i+1, "10.00", 3)
+	})
+	if err != nil {
+		return nil, err
+	}
 	t := &lagTracker{db: db, waiting: map[string]time.Time{}, answered: map[string]time.Time{}}
 	pollCtx, stopPolling := context.WithCancel(ctx)
 	defer stopPolling()
@@ -43,10 +49,7 @@ func lag(ctx context.Context, b *bench, p *daemon.Process, db *sqlx.DB, w *windo
 	from, to := start.Add(b.warmup), start.Add(b.lagFor)
 	w.start(ctx, from, to)
 	results, err := loadgen.Run(ctx, loadgen.Options{
-		Targets: []string{p.URL}, Concurrency: 512, Rate: b.lagRate, Duration: b.lagFor, OnResult: t.answer,
-		Next: func(i int) (loadgen.Request, error) {
-			return gen.Snapshot(fmt.Sprint("lag-", i), i, i+1, "10.00", 3)
-		},
+		Targets: []string{p.URL}, Concurrency: 512, Rate: b.lagRate, Duration: b.lagFor, OnResult: t.answer, Next: next,
 	})
 	if err != nil {
 		return nil, err

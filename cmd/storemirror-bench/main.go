@@ -56,6 +56,7 @@ type options struct {
 	maxConns             int
 	scale                string
 	scaleFactor          float64
+	prebuild             int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -73,6 +74,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.workers, "workers", 0, "inbox.workers of the daemons (0: their default)")
 	fs.IntVar(&o.batch, "batch-size", 0, "inbox.batch_size of the daemons (0: their default)")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "database.max_conns of the daemons (0: their default)")
+	fs.IntVar(&o.prebuild, "prebuild", 150000, "requests of each run built before its clock starts (0: build each as it is posted)")
 	fs.StringVar(&o.scale, "scale", "", "run growth harness parts instead: inbox, retention, catalog (comma-separated)")
 	fs.Float64Var(&o.scaleFactor, "scale-factor", 1, "multiply the growth harness's sizes (0.01 for a quick try)")
 	if err := fs.Parse(args); err != nil {
@@ -127,7 +129,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	b := &bench{server: srv, tmp: tmp, warmup: o.warmup, measure: o.measure, lagRate: o.lagRate, lagFor: o.lagFor,
 		daemon:     daemon.Config{Workers: o.workers, BatchSize: o.batch, MaxConns: o.maxConns},
-		profileDir: o.profile}
+		profileDir: o.profile, prebuild: o.prebuild}
 	if o.scale != "" {
 		return runScale(ctx, b, bins, strings.Split(o.scale, ","), o.scaleFactor)
 	}
