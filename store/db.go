@@ -17,8 +17,9 @@ import (
 
 // DB is storemirror's database.
 type DB struct {
-	db    *sqlx.DB
-	owner owner // held while this process has queued runs (see SweepRuns)
+	db     *sqlx.DB
+	ingest *sql.DB // InsertEvents' own pool, which sends []byte parameters in binary (see Open)
+	owner  owner   // held while this process has queued runs (see SweepRuns)
 
 	migrateOnce stdsync.Once // the goose provider, built once: /readyz asks on every probe
 	provider    *goose.Provider
@@ -28,12 +29,44 @@ type DB struct {
 	stmts  map[string]*sql.Stmt // the statements of the hot path, prepared once (see prepared)
 }
 
-// Open connects to the database at url and checks that it answers.
+// Open connects to the database at url and checks that it answers. It opens up to maxConns
+// connections: a fifth of them (none below 5) for storing deliveries (InsertEvents), the rest for
+// everything else.
+//
+// Ingest has a pool of its own because it sends its parameters in binary
+// (lib/pq's binary_parameters): the bodies go to PostgreSQL as they are, where the text protocol
+// would hex-encode every body in the daemon and parse it back, character by character inside an
+// array literal, in PostgreSQL. The setting applies to every []byte of a connection, and only
+// ingest's statement is written for it.
 func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
-	db, err := sqlx.Open("postgres", url)
+	ingestConns := maxConns / 5
+	db, err := openPool(ctx, url, maxConns-ingestConns, false)
+	if err != nil {
+		return nil, err
+	}
+	d := &DB{db: db, ingest: db.DB}
+	if ingestConns > 0 {
+		ingest, err := openPool(ctx, url, ingestConns, true)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		d.ingest = ingest.DB
+	}
+	return d, nil
+}
+
+func openPool(ctx context.Context, url string, maxConns int, binary bool) (*sqlx.DB, error) {
+	cfg, err := pq.NewConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	cfg.BinaryParameters = binary
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	if maxConns > 0 {
 		db.SetMaxOpenConns(maxConns)
 		db.SetMaxIdleConns(maxConns)
@@ -45,7 +78,7 @@ func Open(ctx context.Context, url string, maxConns int) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{db: db}, nil
+	return db, nil
 }
 
 // Close closes the connection pool (and releases the owner lock of the runs this process
@@ -57,20 +90,23 @@ func (db *DB) Close() error {
 		_ = s.Close() // the pool's close below ends the sessions that hold them anyway
 	}
 	db.stmtMu.Unlock()
+	if db.ingest != db.db.DB {
+		_ = db.ingest.Close() // idle connections of a pool nothing uses any more
+	}
 	return db.db.Close()
 }
 
-// prepared returns query as a prepared statement of the pool, preparing it on first use:
+// prepared returns query as a prepared statement of pool, preparing it on first use:
 // PostgreSQL then parses and plans it once per connection instead of on every call
 // (database/sql prepares it on each connection as that one first runs it, and again after a
 // reconnect). For the statements run thousands of times a second.
-func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
 	if s, ok := db.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := db.db.PrepareContext(ctx, query)
+	s, err := pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

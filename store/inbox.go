@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -29,7 +31,7 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 	n := len(ds)
 	sources, ids, types, sent, statuses, errs := make([]string, n), make([]string, n), make([]string, n),
 		make([]sql.NullString, n), make([]string, n), make([]sql.NullString, n)
-	bodies, keys := make(pq.ByteaArray, n), make(pq.ByteaArray, n)
+	bodies, keys := make(byteaArray, n), make(byteaArray, n)
 	for i, d := range ds {
 		sources[i], ids[i], types[i], bodies[i], statuses[i] = d.Source, cleanID(d.ID), cleanID(d.Type), d.Body, StatusPending
 		keys[i] = deliveryKey(d.ID)
@@ -54,7 +56,7 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 		     AS d(source, delivery_id, delivery_key, event_type, sent_at, body, status, last_error)
 		ON CONFLICT (source, delivery_key) DO NOTHING
 		RETURNING source, delivery_key`
-	stmt, err := db.prepared(ctx, insertEvents)
+	stmt, err := db.prepared(ctx, db.ingest, insertEvents)
 	if err != nil {
 		return nil, fmt.Errorf("store deliveries: %w", err)
 	}
@@ -83,6 +85,38 @@ func (db *DB) InsertEvents(ctx context.Context, ds []mirrorsync.Delivery) ([]boo
 		delete(stored, k) // a delivery twice in one batch is new once
 	}
 	return fresh, nil
+}
+
+// byteaArray is a bytea[] parameter that a connection with binary parameters (the ingest pool)
+// sends in PostgreSQL's binary array format, the bytes as they are; over any other connection it
+// is pq.ByteaArray's text. A nil element is an empty bytea in both, as in pq.ByteaArray.
+type byteaArray [][]byte
+
+// Value is the text form.
+func (a byteaArray) Value() (driver.Value, error) { return pq.ByteaArray(a).Value() }
+
+// BinaryValue is the binary form (array_recv): dimensions, no NULL bitmap, the element type,
+// the one dimension's length and lower bound, then each element's length and bytes.
+func (a byteaArray) BinaryValue() ([]byte, error) {
+	const byteaOID = 17
+	if len(a) == 0 {
+		return binary.BigEndian.AppendUint32(make([]byte, 8, 12), byteaOID), nil // no dimensions
+	}
+	size := 20 + 4*len(a)
+	for _, x := range a {
+		size += len(x)
+	}
+	b := make([]byte, 0, size)
+	b = binary.BigEndian.AppendUint32(b, 1) // one dimension
+	b = binary.BigEndian.AppendUint32(b, 0) // no NULLs
+	b = binary.BigEndian.AppendUint32(b, byteaOID)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(a)))
+	b = binary.BigEndian.AppendUint32(b, 1) // lower bound
+	for _, x := range a {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(x)))
+		b = append(b, x...)
+	}
+	return b, nil
 }
 
 // deliveryKey is what a delivery is deduplicated on: the SHA-256 of its id's exact bytes, so that

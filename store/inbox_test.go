@@ -1,14 +1,17 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
 	mirrorsync "github.com/storemirror/storemirror/sync"
 )
@@ -95,5 +98,67 @@ func TestPruneEvents(t *testing.T) {
 	storetest.Select(t, db, &left, `SELECT delivery_id FROM sync.webhook_events ORDER BY delivery_id`)
 	if strings.Join(left, ",") != "old-failed,old-pending,recent" {
 		t.Errorf("left after pruning: %v, want the failed, the pending and the recent event", left)
+	}
+}
+
+// Deliveries are stored byte for byte, whichever way the pool sends them: with binary parameters
+// (the ingest pool of a daemon's Open) and as text (a pool too small to have one). Every byte
+// value, an empty body, a large one, a body that reads like an escape, and ids that differ only
+// in bytes text cannot show.
+func TestInsertEventsStoresBodiesExactly(t *testing.T) {
+	t.Parallel()
+	every := make([]byte, 256)
+	for i := range every {
+		every[i] = byte(i)
+	}
+	large := []byte(strings.Repeat("\x00\xff\\\"{},NULL ", 100_000)) // 1.2 MB
+	ds := []mirrorsync.Delivery{
+		{Source: "s", ID: "every-byte", Body: every},
+		{Source: "s", ID: "empty"},
+		{Source: "s", ID: "large", Body: large},
+		{Source: "s", ID: "escape", Body: []byte(`\x41"NULL"`)},
+		{Source: "s", ID: "a\x00b", Body: []byte("nul id")},
+		{Source: "s", ID: "a\xffb", Body: []byte("invalid utf-8 id")},
+		{Source: "s", ID: "every-byte", Body: []byte("the same delivery again")},
+	}
+	for _, conns := range []int{2, 10} {
+		t.Run(fmt.Sprint(conns, " connections"), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db, err := store.Open(ctx, storetest.NewURL(t), conns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			fresh, err := db.InsertEvents(ctx, ds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []bool{true, true, true, true, true, true, false}; !slices.Equal(fresh, want) {
+				t.Errorf("fresh = %v, want %v", fresh, want)
+			}
+			rows, err := db.SQL().QueryContext(ctx, `SELECT body, delivery_key = sha256(convert_to($1, 'UTF8')) FROM sync.webhook_events ORDER BY id`, "every-byte")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var i int
+			for ; rows.Next(); i++ {
+				var body []byte
+				var keyed bool
+				if err := rows.Scan(&body, &keyed); err != nil {
+					t.Fatal(err)
+				}
+				if want := ds[i].Body; !bytes.Equal(body, want) || body == nil {
+					t.Errorf("%q: body of %d bytes stored as %d bytes (%.40q)", ds[i].ID, len(want), len(body), body)
+				}
+				if keyed != (i == 0) {
+					t.Errorf("%q: delivery key of every-byte: %v", ds[i].ID, keyed)
+				}
+			}
+			if err := rows.Err(); err != nil || i != 6 {
+				t.Errorf("%d events stored (%v), want 6", i, err)
+			}
+		})
 	}
 }
