@@ -2,6 +2,8 @@ package sync
 
 import (
 	"encoding/json"
+	"errors"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -87,6 +89,33 @@ func TestFieldFromJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"null":"not a number"}`), &v); err == nil {
 		t.Error("a string was read into a Field[int64]")
+	}
+}
+
+// UnmarshalJSON's errors are encoding/json's, with the struct field they are in; a valid body
+// decodes into a used value as encoding/json would (a slice replaced, a null key Null).
+func TestUnmarshalJSON(t *testing.T) {
+	type wire struct {
+		Name  Field[string] `json:"name"`
+		Count Field[int64]  `json:"count"`
+		Tags  []string      `json:"tags"`
+	}
+	var w wire
+	err := UnmarshalJSON([]byte(`{"name":"a","count":1.5}`), &w)
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) || err.Error() != "json: cannot unmarshal number 1.5 into Go struct field wire.count of type int64" {
+		t.Errorf("error %v (%T), want encoding/json's naming wire.count", err, err)
+	}
+	var syntax *json.SyntaxError
+	if err := UnmarshalJSON([]byte(`{"name":`), &w); !errors.As(err, &syntax) {
+		t.Errorf("truncated body: %v (%T), want a *json.SyntaxError", err, err)
+	}
+	w = wire{Tags: []string{"left", "over"}}
+	if err := UnmarshalJSON([]byte(`{"name":null,"tags":["x"]}`), &w); err != nil {
+		t.Fatal(err)
+	}
+	if want := (wire{Name: Null[string](), Tags: []string{"x"}}); !reflect.DeepEqual(w, want) {
+		t.Errorf("decoded %+v, want %+v", w, want)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	mirrorsync "github.com/storemirror/storemirror/sync"
 )
 
 // KeySize is the length of a sticky.io key phrase: 32 characters, used as the AES-256 key.
@@ -55,7 +57,7 @@ func decrypt(body []byte, keys [][]byte, v any) (plain []byte, decodeErr, err er
 			continue
 		}
 		var syntax *json.SyntaxError
-		if err := json.Unmarshal(text, v); !errors.As(err, &syntax) {
+		if err := mirrorsync.UnmarshalJSON(text, v); !errors.As(err, &syntax) {
 			return bytes.Clone(text), err, nil
 		}
 	}

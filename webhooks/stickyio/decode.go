@@ -284,7 +284,7 @@ func parseOffsetTime(s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+func decodeJSON(b []byte, v any) error { return mirrorsync.UnmarshalJSON(b, v) }
 
 func flagField(f mirrorsync.Field[flag]) mirrorsync.Field[bool] {
 	return mirrorsync.Field[bool]{Value: bool(f.Value), Null: f.Null, Set: f.Set}
