@@ -34,6 +34,14 @@ func New(o Options) (*Source, error) {
 	return s, nil
 }
 
+// receipt is what Verify reads of an envelope: its type, and data.id for the delivery id.
+type receipt struct {
+	Type string `json:"type"`
+	Data struct {
+		ID json.RawMessage `json:"id"`
+	} `json:"data"`
+}
+
 // Verify implements webhooks.Verifier: the body must decrypt to JSON with one of the keys.
 // Nothing is decrypted into the inbox: the stored body is the ciphertext as received, and the
 // decoder decrypts it again (keep a retired key configured while you may replay its events).
@@ -41,12 +49,7 @@ func (s *Source) Verify(r webhooks.Request) (mirrorsync.Delivery, error) {
 	if r.Path != "" {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: stickyio takes /webhooks/{source} only", webhooks.ErrNotFound)
 	}
-	var env struct {
-		Type string `json:"type"`
-		Data struct {
-			ID json.RawMessage `json:"id"`
-		} `json:"data"`
-	}
+	var env receipt
 	plain, decodeErr, err := decrypt(r.Body, s.keys, &env)
 	if err != nil {
 		return mirrorsync.Delivery{}, fmt.Errorf("%w: %v", webhooks.ErrUnauthorized, err)
