@@ -91,7 +91,7 @@ func (p *Puller) pullPage(ctx context.Context, page int, emit func([]mirrorsync.
 		data := func(raw json.RawMessage) error {
 			items++
 			var obj product
-			if err := decodeJSON(raw, &obj); err != nil || obj.ID == "" {
+			if err := mirrorsync.UnmarshalJSON(raw, &obj); err != nil || obj.ID == "" {
 				return fmt.Errorf("%s: GET %s page %d: a product without an id or not an object", p.source, productsPath, page)
 			}
 			at, err := parseOffsetTime(obj.UpdatedAt)

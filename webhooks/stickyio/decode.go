@@ -143,7 +143,7 @@ func screen(typ string) error {
 
 func (s *Source) decodeSnapshot(env envelope) ([]mirrorsync.Change, error) {
 	var p product
-	if err := decodeJSON(env.Data.Object, &p); err != nil {
+	if err := mirrorsync.UnmarshalJSON(env.Data.Object, &p); err != nil {
 		return nil, fmt.Errorf("decode %s object: %w", env.Type, err)
 	}
 	if p.ID == "" {
@@ -249,7 +249,7 @@ func (s *Source) decodeDelete(env envelope) ([]mirrorsync.Change, error) {
 	var obj struct {
 		ID json.Number `json:"id"`
 	}
-	if err := decodeJSON(env.Data.Object, &obj); err != nil || obj.ID == "" {
+	if err := mirrorsync.UnmarshalJSON(env.Data.Object, &obj); err != nil || obj.ID == "" {
 		return nil, fmt.Errorf("decode product.deleted: object has no id")
 	}
 	at, err := parseEnvelopeTime(env.Time)
@@ -283,8 +283,6 @@ func parseOffsetTime(s string) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
-
-func decodeJSON(b []byte, v any) error { return mirrorsync.UnmarshalJSON(b, v) }
 
 func flagField(f mirrorsync.Field[flag]) mirrorsync.Field[bool] {
 	return mirrorsync.Field[bool]{Value: bool(f.Value), Null: f.Null, Set: f.Set}
