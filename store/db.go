@@ -26,7 +26,13 @@ type DB struct {
 	providerErr error
 
 	stmtMu stdsync.Mutex
-	stmts  map[string]*sql.Stmt // the statements of the hot path, prepared once (see prepared)
+	stmts  map[stmtKey]*sql.Stmt // the statements of the hot path, prepared once (see prepared)
+}
+
+// stmtKey names a prepared statement: the same query on the two pools is two statements.
+type stmtKey struct {
+	pool  *sql.DB
+	query string
 }
 
 // Open connects to the database at url and checks that it answers. It opens up to maxConns
@@ -103,7 +109,8 @@ func (db *DB) Close() error {
 func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	db.stmtMu.Lock()
 	defer db.stmtMu.Unlock()
-	if s, ok := db.stmts[query]; ok {
+	key := stmtKey{pool, query}
+	if s, ok := db.stmts[key]; ok {
 		return s, nil
 	}
 	s, err := pool.PrepareContext(ctx, query)
@@ -111,9 +118,9 @@ func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.St
 		return nil, err
 	}
 	if db.stmts == nil {
-		db.stmts = map[string]*sql.Stmt{}
+		db.stmts = map[stmtKey]*sql.Stmt{}
 	}
-	db.stmts[query] = s
+	db.stmts[key] = s
 	return s, nil
 }
 
