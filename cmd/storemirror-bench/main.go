@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/storemirror/storemirror/internal/daemon"
+	"github.com/storemirror/storemirror/internal/loadgen"
 )
 
 func main() {
@@ -191,24 +192,10 @@ func daemonSettings(c daemon.Config) string {
 		part("database.max_conns", c.MaxConns), "log.level info"}, ", ")
 }
 
-// take measures figure f: its pgbench, then every binary.
+// take measures figure f: its pgbench, then every binary, then its pgbench again.
 func (b *bench) take(ctx context.Context, f *figure, bins []binary) error {
-	gen := generator()
-	switch f.Kind {
-	case "ingest", "e2e":
-		req, err := gen.Unknown("pgbench", 0)
-		if f.Kind == "e2e" {
-			req, err = gen.Snapshot("pgbench", 0, 1, "10.00", 3)
-		}
-		if err != nil {
-			return err
-		}
-		pg, err := runPgbench(ctx, b.server, b.tmp, req.Body, f.Clients, b.warmup, b.measure)
-		if err != nil {
-			return err
-		}
-		f.Pgbench = &pg
-		fmt.Fprintf(os.Stderr, "%s: pgbench %s\n", f.Key, pgbenchCell(f.Pgbench))
+	if err := b.pgbench(ctx, f); err != nil {
+		return err
 	}
 	for _, bin := range bins {
 		var sc scenario
@@ -227,6 +214,32 @@ func (b *bench) take(ctx context.Context, f *figure, bins []binary) error {
 		f.Runs[bin.Name] = r
 		fmt.Fprintf(os.Stderr, "%s: %s %s\n", f.Key, bin.Name, runCell(*f, r))
 	}
+	return b.pgbench(ctx, f)
+}
+
+// pgbench runs pgbench for figure f (none for the lag figure) and appends it to f.Pgbench.
+func (b *bench) pgbench(ctx context.Context, f *figure) error {
+	gen := generator()
+	var req loadgen.Request
+	var err error
+	switch f.Kind {
+	case "ingest":
+		req, err = gen.Unknown("pgbench", 0)
+	case "e2e":
+		req, err = gen.Snapshot("pgbench", 0, 1, "10.00", 3)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	pg, err := runPgbench(ctx, b.server, b.tmp, req.Body, f.Clients, b.warmup, b.measure)
+	if err != nil {
+		return err
+	}
+	f.Pgbench = append(f.Pgbench, pg)
+	fmt.Fprintf(os.Stderr, "%s: pgbench %s %s/s, p50 %s, p99 %s\n", f.Key, pgbenchWhen[len(f.Pgbench)-1],
+		count(pg.Summary.Rate), ms(pg.Summary.P50), ms(pg.Summary.P99))
 	return nil
 }
 

@@ -9,14 +9,16 @@ import (
 )
 
 // figure is one row of issue 13's table: a scenario, measured for every binary, and the
-// pgbench run it is a ratio to.
+// pgbench runs it is a ratio to.
 type figure struct {
 	Key     string
 	Title   string
 	Goal    string
 	Clients int
 	Kind    string // ingest, e2e or lag
-	Pgbench *pgbenchRun
+	// Pgbench holds pgbench run before the binaries and again after them: a ratio is to their
+	// mean, and two rates far apart show a machine whose disk changed speed during the run.
+	Pgbench []pgbenchRun
 	Runs    map[string]*daemonRun // by binary name
 }
 
@@ -31,16 +33,29 @@ var allFigures = []figure{
 		Title: "lag from 2xx to mirror row"},
 }
 
+// pgbenchRate is the mean rate of the figure's pgbench runs.
+func (f figure) pgbenchRate() float64 {
+	var sum float64
+	for _, p := range f.Pgbench {
+		sum += p.Summary.Rate
+	}
+	if len(f.Pgbench) == 0 {
+		return 0
+	}
+	return sum / float64(len(f.Pgbench))
+}
+
 // ratio is a run's rate over its pgbench's.
 func (f figure) ratio(r *daemonRun) float64 {
-	if f.Pgbench == nil || f.Pgbench.Summary.Rate == 0 {
+	pg := f.pgbenchRate()
+	if pg == 0 {
 		return 0
 	}
 	rate := r.Summary.Rate
 	if f.Kind == "e2e" {
 		rate = r.Rate
 	}
-	return rate / f.Pgbench.Summary.Rate
+	return rate / pg
 }
 
 // report is the benchmark's result, as markdown.
@@ -77,7 +92,7 @@ func (r report) markdown() string {
 		if f.Kind == "lag" {
 			title = fmt.Sprintf("%s, p99, at a steady %s requests/s", f.Title, count(r.LagRate))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |", title, f.Goal, pgbenchCell(f.Pgbench))
+		fmt.Fprintf(&b, "| %s | %s | %s |", title, f.Goal, pgbenchCell(f))
 		for _, bin := range r.Binaries {
 			fmt.Fprintf(&b, " %s |", runCell(f, f.Runs[bin.Name]))
 		}
@@ -87,11 +102,16 @@ func (r report) markdown() string {
 	b.WriteString("| run | daemon CPU | PostgreSQL CPU | generator CPU | deliveries per WAL flush | commits per flush | ms per flush | WAL per delivery | full-page images | backlog at the end |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Figures {
-		if p := f.Pgbench; p != nil {
+		pgbenchRow := func(i int) {
+			if i >= len(f.Pgbench) {
+				return
+			}
+			p := f.Pgbench[i]
 			perSync, perDelivery := p.WAL.perDelivery(p.Summary.OK)
-			fmt.Fprintf(&b, "| %s: pgbench | — | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | — |\n", f.Key, p.CPU.Postgres,
-				p.CPU.Generator, perSync, p.WAL.CommitsPerSync, p.WAL.SyncMS, bytesText(perDelivery), 100*p.WAL.FPIShare)
+			fmt.Fprintf(&b, "| %s: pgbench %s | — | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | — |\n", f.Key, pgbenchWhen[i],
+				p.CPU.Postgres, p.CPU.Generator, perSync, p.WAL.CommitsPerSync, p.WAL.SyncMS, bytesText(perDelivery), 100*p.WAL.FPIShare)
 		}
+		pgbenchRow(0) // in the order they ran
 		for _, bin := range r.Binaries {
 			d := f.Runs[bin.Name]
 			if d == nil {
@@ -102,9 +122,11 @@ func (r report) markdown() string {
 				d.CPU.Daemon, d.CPU.Postgres, d.CPU.Generator, perSync, d.WAL.CommitsPerSync, d.WAL.SyncMS, bytesText(perDelivery),
 				100*d.WAL.FPIShare, count(float64(d.Backlog)))
 		}
+		pgbenchRow(1)
 	}
 	fmt.Fprintf(&b, "\nHow: %s. Closed-loop runs take %v of warm-up, then %v measured; "+
-		"ratios are to pgbench inserting the same body, one row per transaction, into a table of the same server at the same concurrency, in the same run. "+
+		"ratios are to pgbench inserting the same body, one row per transaction, into a table of the same server at the same concurrency, in the same run "+
+		"(the mean of its runs before and after the daemons'). "+
 		"End to end is every delivery answered 2xx over the time from the first request to the last one applied. "+
 		"Lag is measured from outside: a poller looks every 20 ms for the products answered 2xx and not yet seen (an upper bound, 20 ms coarse); "+
 		"`mirrored_at` less the 2xx time (a lower bound) is in brackets. Daemon settings: %s.\n",
@@ -112,11 +134,18 @@ func (r report) markdown() string {
 	return b.String()
 }
 
-func pgbenchCell(p *pgbenchRun) string {
-	if p == nil {
+// pgbenchWhen names the runs of figure.Pgbench.
+var pgbenchWhen = [...]string{"before", "after"}
+
+func pgbenchCell(f figure) string {
+	if len(f.Pgbench) == 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%s/s, p50 %s, p99 %s (%s body)", count(p.Summary.Rate), ms(p.Summary.P50), ms(p.Summary.P99), bytesText(float64(p.Body)))
+	var runs []string
+	for i, p := range f.Pgbench {
+		runs = append(runs, fmt.Sprintf("%s %s/s, p50 %s, p99 %s", pgbenchWhen[i], count(p.Summary.Rate), ms(p.Summary.P50), ms(p.Summary.P99)))
+	}
+	return fmt.Sprintf("%s/s (%s; %s body)", count(f.pgbenchRate()), strings.Join(runs, "; "), bytesText(float64(f.Pgbench[0].Body)))
 }
 
 func runCell(f figure, d *daemonRun) string {
