@@ -58,6 +58,7 @@ type options struct {
 	scale                string
 	scaleFactor          float64
 	prebuild             int
+	rounds               int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -76,6 +77,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.batch, "batch-size", 0, "inbox.batch_size of the daemons (0: their default)")
 	fs.IntVar(&o.maxConns, "max-conns", 0, "database.max_conns of the daemons (0: their default)")
 	fs.IntVar(&o.prebuild, "prebuild", 150000, "requests of each run built before its clock starts (0: build each as it is posted)")
+	fs.IntVar(&o.rounds, "rounds", 3, "rounds of each figure, every binary once in each, between pgbench runs; the report takes the median round")
 	fs.StringVar(&o.scale, "scale", "", "run growth harness parts instead: inbox, retention, catalog (comma-separated)")
 	fs.Float64Var(&o.scaleFactor, "scale-factor", 1, "multiply the growth harness's sizes (0.01 for a quick try)")
 	if err := fs.Parse(args); err != nil {
@@ -130,7 +132,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	b := &bench{server: srv, tmp: tmp, warmup: o.warmup, measure: o.measure, lagRate: o.lagRate, lagFor: o.lagFor,
 		daemon:     daemon.Config{Workers: o.workers, BatchSize: o.batch, MaxConns: o.maxConns},
-		profileDir: o.profile, prebuild: o.prebuild}
+		profileDir: o.profile, prebuild: o.prebuild, rounds: o.rounds}
 	if o.scale != "" {
 		return runScale(ctx, b, bins, strings.Split(o.scale, ","), o.scaleFactor)
 	}
@@ -148,7 +150,7 @@ func (b *bench) figures(ctx context.Context, o options, bins []binary, fsync, co
 		return err
 	}
 	rep := report{Date: time.Now(), Machine: machine(), Fsync: fsync, Settings: settings, Binaries: bins,
-		Command: command, Warmup: o.warmup, Measure: o.measure, LagRate: o.lagRate, LagFor: o.lagFor,
+		Command: command, Rounds: max(o.rounds, 1), Warmup: o.warmup, Measure: o.measure, LagRate: o.lagRate, LagFor: o.lagFor,
 		Daemon: daemonSettings(b.daemon), Load: [2]string{loadAverage()}}
 	for i := range figures {
 		if err := b.take(ctx, &figures[i], bins); err != nil {
@@ -170,7 +172,7 @@ func selectFigures(keys string) ([]figure, error) {
 		found := false
 		for _, f := range allFigures {
 			if f.Key == strings.TrimSpace(k) {
-				f.Runs = map[string]*daemonRun{}
+				f.Runs = map[string][]*daemonRun{}
 				out, found = append(out, f), true
 			}
 		}
@@ -192,27 +194,35 @@ func daemonSettings(c daemon.Config) string {
 		part("database.max_conns", c.MaxConns), "log.level info"}, ", ")
 }
 
-// take measures figure f: its pgbench, then every binary, then its pgbench again.
+// take measures figure f in b.rounds rounds: pgbench, then every binary, and after the last
+// round pgbench once more, so that every round lies between two pgbench runs.
 func (b *bench) take(ctx context.Context, f *figure, bins []binary) error {
-	if err := b.pgbench(ctx, f); err != nil {
-		return err
-	}
-	for _, bin := range bins {
-		var sc scenario
-		switch f.Kind {
-		case "ingest":
-			sc = ingest(f.Clients)
-		case "e2e":
-			sc = endToEnd(f.Clients)
-		case "lag":
-			sc = lag
+	for round := range max(b.rounds, 1) {
+		if err := b.pgbench(ctx, f); err != nil {
+			return err
 		}
-		r, err := b.run(ctx, bin, f.Key, sc)
-		if err != nil {
-			return fmt.Errorf("%s: %w", bin.Name, err)
+		for _, bin := range bins {
+			var sc scenario
+			switch f.Kind {
+			case "ingest":
+				sc = ingest(f.Clients)
+			case "e2e":
+				sc = endToEnd(f.Clients)
+			case "lag":
+				sc = lag
+			}
+			name := f.Key
+			if round > 0 {
+				name = fmt.Sprintf("%s_r%d", f.Key, round+1)
+			}
+			r, err := b.run(ctx, bin, name, sc)
+			if err != nil {
+				return fmt.Errorf("%s: %w", bin.Name, err)
+			}
+			f.Runs[bin.Name] = append(f.Runs[bin.Name], r)
+			fmt.Fprintf(os.Stderr, "%s: %s, round %d: %s/s (posted %s/s, p50 %s, p99 %s)\n", f.Key, bin.Name, round+1,
+				count(f.rate(r)), count(r.Summary.Rate), ms(r.Summary.P50), ms(r.Summary.P99))
 		}
-		f.Runs[bin.Name] = r
-		fmt.Fprintf(os.Stderr, "%s: %s %s\n", f.Key, bin.Name, runCell(*f, r))
 	}
 	return b.pgbench(ctx, f)
 }
@@ -238,7 +248,7 @@ func (b *bench) pgbench(ctx context.Context, f *figure) error {
 		return err
 	}
 	f.Pgbench = append(f.Pgbench, pg)
-	fmt.Fprintf(os.Stderr, "%s: pgbench %s %s/s, p50 %s, p99 %s\n", f.Key, pgbenchWhen[len(f.Pgbench)-1],
+	fmt.Fprintf(os.Stderr, "%s: pgbench %d: %s/s, p50 %s, p99 %s\n", f.Key, len(f.Pgbench),
 		count(pg.Summary.Rate), ms(pg.Summary.P50), ms(pg.Summary.P99))
 	return nil
 }

@@ -2,24 +2,26 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
 
-// figure is one row of issue 13's table: a scenario, measured for every binary, and the
-// pgbench runs it is a ratio to.
+// figure is one row of issue 13's table: a scenario, measured for every binary in each round,
+// and the pgbench runs it is a ratio to.
 type figure struct {
 	Key     string
 	Title   string
 	Goal    string
 	Clients int
 	Kind    string // ingest, e2e or lag
-	// Pgbench holds pgbench run before the binaries and again after them: a ratio is to their
-	// mean, and two rates far apart show a machine whose disk changed speed during the run.
+	// Pgbench holds pgbench run before each round and once after the last: round k lies
+	// between Pgbench[k] and Pgbench[k+1], and its ratios are to their mean.
 	Pgbench []pgbenchRun
-	Runs    map[string]*daemonRun // by binary name
+	Runs    map[string][]*daemonRun // by binary name, one per round
 }
 
 var allFigures = []figure{
@@ -33,29 +35,57 @@ var allFigures = []figure{
 		Title: "lag from 2xx to mirror row"},
 }
 
-// pgbenchRate is the mean rate of the figure's pgbench runs.
-func (f figure) pgbenchRate() float64 {
-	var sum float64
-	for _, p := range f.Pgbench {
-		sum += p.Summary.Rate
-	}
-	if len(f.Pgbench) == 0 {
+// ratio is the rate of binary bin in round k over the mean of the pgbench runs either side
+// of that round.
+func (f figure) ratio(bin string, k int) float64 {
+	if k+1 >= len(f.Pgbench) || k >= len(f.Runs[bin]) {
 		return 0
 	}
-	return sum / float64(len(f.Pgbench))
-}
-
-// ratio is a run's rate over its pgbench's.
-func (f figure) ratio(r *daemonRun) float64 {
-	pg := f.pgbenchRate()
+	pg := (f.Pgbench[k].Summary.Rate + f.Pgbench[k+1].Summary.Rate) / 2
 	if pg == 0 {
 		return 0
 	}
-	rate := r.Summary.Rate
+	return f.rate(f.Runs[bin][k]) / pg
+}
+
+// rate is what a run of f is measured by: deliveries answered per second, or for end to end
+// deliveries applied per second.
+func (f figure) rate(r *daemonRun) float64 {
 	if f.Kind == "e2e" {
-		rate = r.Rate
+		return r.Rate
 	}
-	return rate / pg
+	return r.Summary.Rate
+}
+
+// median is the round of bin that stands for it: its median ratio to pgbench (for the lag
+// figure, its median p99). With an even number of rounds, the worse of the middle two.
+func (f figure) median(bin string) int {
+	runs := f.Runs[bin]
+	order := make([]int, len(runs))
+	for k := range order {
+		order[k] = k
+	}
+	key := func(k int) float64 {
+		if f.Kind == "lag" {
+			return -float64(runs[k].Lag.P99) // lower lag is better
+		}
+		return f.ratio(bin, k)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(key(a), key(b)) })
+	if len(order) == 0 {
+		return -1
+	}
+	return order[(len(order)-1)/2]
+}
+
+// medianPgbench is the pgbench run of median rate.
+func (f figure) medianPgbench() *pgbenchRun {
+	if len(f.Pgbench) == 0 {
+		return nil
+	}
+	runs := slices.Clone(f.Pgbench)
+	slices.SortFunc(runs, func(a, b pgbenchRun) int { return cmp.Compare(a.Summary.Rate, b.Summary.Rate) })
+	return &runs[(len(runs)-1)/2]
 }
 
 // report is the benchmark's result, as markdown.
@@ -68,6 +98,7 @@ type report struct {
 	Command  string
 	Binaries []binary
 	Figures  []figure
+	Rounds   int
 	Warmup   time.Duration
 	Measure  time.Duration
 	LagRate  float64
@@ -94,64 +125,79 @@ func (r report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |", title, f.Goal, pgbenchCell(f))
 		for _, bin := range r.Binaries {
-			fmt.Fprintf(&b, " %s |", runCell(f, f.Runs[bin.Name]))
+			fmt.Fprintf(&b, " %s |", medianCell(f, bin.Name))
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nWhere the time went, over each measured window (CPU in % of one core; WAL from pg_stat_wal, commits of the run's database):\n\n")
+	b.WriteString("\nWhere the time went, over the measured window of each binary's median round and of the median pgbench run (CPU in % of one core; WAL from pg_stat_wal, commits of the run's database):\n\n")
 	b.WriteString("| run | daemon CPU | PostgreSQL CPU | generator CPU | deliveries per WAL flush | commits per flush | ms per flush | WAL per delivery | full-page images | backlog at the end |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Figures {
-		pgbenchRow := func(i int) {
-			if i >= len(f.Pgbench) {
-				return
-			}
-			p := f.Pgbench[i]
+		if p := f.medianPgbench(); p != nil {
 			perSync, perDelivery := p.WAL.perDelivery(p.Summary.OK)
-			fmt.Fprintf(&b, "| %s: pgbench %s | — | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | — |\n", f.Key, pgbenchWhen[i],
+			fmt.Fprintf(&b, "| %s: pgbench | — | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | — |\n", f.Key,
 				p.CPU.Postgres, p.CPU.Generator, perSync, p.WAL.CommitsPerSync, p.WAL.SyncMS, bytesText(perDelivery), 100*p.WAL.FPIShare)
 		}
-		pgbenchRow(0) // in the order they ran
 		for _, bin := range r.Binaries {
-			d := f.Runs[bin.Name]
-			if d == nil {
+			k := f.median(bin.Name)
+			if k < 0 {
 				continue
 			}
+			d := f.Runs[bin.Name][k]
 			perSync, perDelivery := d.WAL.perDelivery(d.Summary.OK)
 			fmt.Fprintf(&b, "| %s: %s | %.0f %% | %.0f %% | %.0f %% | %.1f | %.1f | %.2f | %s | %.0f %% | %s |\n", f.Key, bin.Name,
 				d.CPU.Daemon, d.CPU.Postgres, d.CPU.Generator, perSync, d.WAL.CommitsPerSync, d.WAL.SyncMS, bytesText(perDelivery),
 				100*d.WAL.FPIShare, count(float64(d.Backlog)))
 		}
-		pgbenchRow(1)
 	}
-	fmt.Fprintf(&b, "\nHow: %s. Closed-loop runs take %v of warm-up, then %v measured; "+
-		"ratios are to pgbench inserting the same body, one row per transaction, into a table of the same server at the same concurrency, in the same run "+
-		"(the mean of its runs before and after the daemons'). "+
+	fmt.Fprintf(&b, "\nHow: %s. %d rounds, every binary once in each, with pgbench before each round and after the last; a cell is the binary's median round, "+
+		"and the ratios of all its rounds follow it. Closed-loop runs take %v of warm-up, then %v measured; "+
+		"a round's ratio is to pgbench inserting the same body, one row per transaction, into a table of the same server at the same concurrency: "+
+		"the mean of the pgbench runs either side of that round. "+
 		"End to end is every delivery answered 2xx over the time from the first request to the last one applied. "+
 		"Lag is measured from outside: a poller looks every 20 ms for the products answered 2xx and not yet seen (an upper bound, 20 ms coarse); "+
 		"`mirrored_at` less the 2xx time (a lower bound) is in brackets. Daemon settings: %s.\n",
-		"`"+r.Command+"`", r.Warmup, r.Measure, r.Daemon)
+		"`"+r.Command+"`", r.Rounds, r.Warmup, r.Measure, r.Daemon)
 	return b.String()
 }
 
-// pgbenchWhen names the runs of figure.Pgbench.
-var pgbenchWhen = [...]string{"before", "after"}
-
 func pgbenchCell(f figure) string {
-	if len(f.Pgbench) == 0 {
+	p := f.medianPgbench()
+	if p == nil {
 		return "—"
 	}
-	var runs []string
-	for i, p := range f.Pgbench {
-		runs = append(runs, fmt.Sprintf("%s %s/s, p50 %s, p99 %s", pgbenchWhen[i], count(p.Summary.Rate), ms(p.Summary.P50), ms(p.Summary.P99)))
+	lo, hi := p.Summary.Rate, p.Summary.Rate
+	for _, q := range f.Pgbench {
+		lo, hi = min(lo, q.Summary.Rate), max(hi, q.Summary.Rate)
 	}
-	return fmt.Sprintf("%s/s (%s; %s body)", count(f.pgbenchRate()), strings.Join(runs, "; "), bytesText(float64(f.Pgbench[0].Body)))
+	return fmt.Sprintf("%s/s, p50 %s, p99 %s (median of %d runs, %s-%s/s; %s body)", count(p.Summary.Rate), ms(p.Summary.P50), ms(p.Summary.P99),
+		len(f.Pgbench), count(lo), count(hi), bytesText(float64(p.Body)))
 }
 
-func runCell(f figure, d *daemonRun) string {
-	if d == nil {
+// medianCell is bin's median round, and what every round measured.
+func medianCell(f figure, bin string) string {
+	k := f.median(bin)
+	if k < 0 {
 		return "—"
 	}
+	cell := runCell(f, bin, k)
+	if len(f.Runs[bin]) < 2 {
+		return cell
+	}
+	var rounds []string
+	for j, r := range f.Runs[bin] {
+		if f.Kind == "lag" {
+			rounds = append(rounds, ms(r.Lag.P99))
+		} else {
+			rounds = append(rounds, fmt.Sprintf("%.2f×", f.ratio(bin, j)))
+		}
+	}
+	return cell + "; rounds " + strings.Join(rounds, ", ")
+}
+
+// runCell is bin's round k.
+func runCell(f figure, bin string, k int) string {
+	d := f.Runs[bin][k]
 	s := d.Summary
 	failed := ""
 	if len(s.Failed) > 0 {
@@ -164,9 +210,9 @@ func runCell(f figure, d *daemonRun) string {
 			ms(l.P99), ms(l.P50), ms(l.P90), ms(l.Max), ms(l.StampedP50), ms(l.StampedP99), count(l.Achieved), l.Late, failed)
 	case "e2e":
 		return fmt.Sprintf("**%.2f×** (%s/s; posting %s/s, p50 %s, p99 %s%s)",
-			f.ratio(d), count(d.Rate), count(s.Rate), ms(s.P50), ms(s.P99), failed)
+			f.ratio(bin, k), count(d.Rate), count(s.Rate), ms(s.P50), ms(s.P99), failed)
 	}
-	return fmt.Sprintf("**%.2f×** (%s/s, p50 %s, p99 %s%s)", f.ratio(d), count(s.Rate), ms(s.P50), ms(s.P99), failed)
+	return fmt.Sprintf("**%.2f×** (%s/s, p50 %s, p99 %s%s)", f.ratio(bin, k), count(s.Rate), ms(s.P50), ms(s.P99), failed)
 }
 
 // count renders a number with thousands separators: 12,345.

@@ -33,6 +33,7 @@ type bench struct {
 	daemon          daemon.Config // workers, batch size, connections (zero: the daemon's defaults)
 	profileDir      string        // empty: no profiling
 	prebuild        int           // requests built before a run's clock starts (0: built as they are posted)
+	rounds          int           // rounds of each figure (see take)
 }
 
 // daemonRun is what one binary did in one scenario.
