@@ -51,7 +51,9 @@ func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOpti
 	}
 	if err != nil {
 		unlock()
-		return run, nil, fmt.Errorf("start run: %w", err)
+		// A queued run (a resync's) would otherwise stay queued while its owner lives.
+		run, err := r.fail(ctx, o.Run, fmt.Errorf("start run: %w", err))
+		return run, nil, err
 	}
 	return run, unlock, nil
 }

@@ -187,6 +187,11 @@ func (r *Reconciler) RunOnce(ctx context.Context, source, entity string, o PassO
 	}
 	run, unlock, err := r.begin(ctx, source, entity, o)
 	if err != nil {
+		if !errors.Is(err, ErrBusy) { // busy is no failure: the pass runs elsewhere
+			// Resync starts passes in the background and keeps no error: this is where it shows.
+			r.Log.WithFields(logrus.Fields{"source": source, "entity": entity, "mode": o.Mode, "run_id": run.ID, "trigger": o.Trigger}).
+				WithError(err).Error("reconcile pass could not start")
+		}
 		return run, err
 	}
 	defer unlock()

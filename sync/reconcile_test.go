@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	stdsync "sync"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/storemirror/storemirror/store"
 	"github.com/storemirror/storemirror/store/storetest"
@@ -310,5 +312,45 @@ func TestManyPassesAtOnceShareThePool(t *testing.T) {
 	}
 	if succeeded != len(sources) {
 		t.Errorf("%d passes succeeded, want %d", succeeded, len(sources))
+	}
+}
+
+// beginFails is a database on which a queued run cannot be started (the connection dropped
+// between queueing it and taking its pass lock).
+type beginFails struct{ *store.DB }
+
+func (beginFails) BeginRun(context.Context, int64) (mirrorsync.Run, error) {
+	return mirrorsync.Run{}, errors.New("connection reset by peer")
+}
+
+// A resync whose pass cannot start ends failed, with the reason, and says so in the log: the
+// admin API has already answered with the run's id, so the run's row and the log are all the
+// operator has.
+func TestResyncThatCannotStartFails(t *testing.T) {
+	t.Parallel()
+	g := newReconcileRig(t, 2)
+	log, hook := logtest.NewNullLogger()
+	g.r.Store, g.r.Log = beginFails{g.db}, logrus.NewEntry(log)
+	ids, err := g.r.Resync(context.Background(), "shop", nil, mirrorsync.ModeFull)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("resync: %v %v", ids, err)
+	}
+	t.Cleanup(g.r.Stop)
+	var run mirrorsync.Run
+	waitFor(t, "the run to end", func() bool {
+		run, err = g.db.GetRun(context.Background(), ids[0])
+		return err == nil && run.Finished()
+	})
+	if run.Status != mirrorsync.RunFailed || run.Error == nil || !strings.Contains(*run.Error, "connection reset by peer") {
+		t.Errorf("run: status %s, error %v; want failed with the start's error", run.Status, run.Error)
+	}
+	var logged bool
+	for _, e := range hook.AllEntries() {
+		if e.Level == logrus.ErrorLevel && e.Message == "reconcile pass could not start" && e.Data["run_id"] == ids[0] {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no error logged for run %d; entries: %v", ids[0], hook.AllEntries())
 	}
 }
