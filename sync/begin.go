@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sirupsen/logrus"
@@ -31,7 +32,7 @@ func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOpti
 	r.Sweep(ctx)
 	unlock, locked, err := r.Store.LockPass(ctx, source, entity, false)
 	if err != nil {
-		run, err := r.fail(ctx, o.Run, fmt.Errorf("lock pass: %w", err))
+		run, err := r.fail(ctx, o.Run, err) // the store's error says "lock pass"
 		return run, nil, err
 	}
 	if !locked {
@@ -45,14 +46,17 @@ func (r *Reconciler) lock(ctx context.Context, source, entity string, o PassOpti
 		}
 	}
 	if o.Run == nil {
-		run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger)
-	} else {
-		run, err = r.Store.BeginRun(ctx, o.Run.ID)
+		run, err = r.Store.StartRun(ctx, source, entity, o.Mode, o.Trigger) // its errors say "start run"
+	} else if run, err = r.Store.BeginRun(ctx, o.Run.ID); err != nil {
+		err = fmt.Errorf("begin queued run: %w", err)
 	}
 	if err != nil {
 		unlock()
-		// A queued run (a resync's) would otherwise stay queued while its owner lives.
-		run, err := r.fail(ctx, o.Run, fmt.Errorf("start run: %w", err))
+		// A queued run (a resync's) would otherwise stay queued while its owner lives. One that
+		// is no longer queued has ended already (a sweep found it abandoned): it keeps its reason.
+		if o.Run != nil && !errors.Is(err, ErrNotFound) {
+			run, err = r.fail(ctx, o.Run, err)
+		}
 		return run, nil, err
 	}
 	return run, unlock, nil

@@ -187,10 +187,16 @@ func (r *Reconciler) RunOnce(ctx context.Context, source, entity string, o PassO
 	}
 	run, unlock, err := r.begin(ctx, source, entity, o)
 	if err != nil {
-		if !errors.Is(err, ErrBusy) { // busy is no failure: the pass runs elsewhere
-			// Resync starts passes in the background and keeps no error: this is where it shows.
-			r.Log.WithFields(logrus.Fields{"source": source, "entity": entity, "mode": o.Mode, "run_id": run.ID, "trigger": o.Trigger}).
-				WithError(err).Error("reconcile pass could not start")
+		// Resync starts passes in the background and keeps no error: this is where it shows.
+		// Busy is no failure (the pass runs elsewhere), nor is a stop (the daemon is shutting down).
+		if !errors.Is(err, ErrBusy) && ctx.Err() == nil {
+			fields := logrus.Fields{"source": source, "entity": entity, "mode": o.Mode, "trigger": o.Trigger}
+			if o.Run != nil {
+				fields["run_id"] = o.Run.ID
+			} else if run.ID != 0 {
+				fields["run_id"] = run.ID
+			}
+			r.Log.WithFields(fields).WithError(err).Error("reconcile pass could not start")
 		}
 		return run, err
 	}
@@ -241,6 +247,9 @@ func (r *Reconciler) fail(ctx context.Context, run *Run, err error) (Run, error)
 	run.Status, run.Error, run.FinishedAt = RunFailed, &msg, &now
 	if uerr := r.Store.UpdateRun(context.WithoutCancel(ctx), *run); uerr != nil {
 		return *run, fmt.Errorf("%w (and record run: %v)", err, uerr)
+	}
+	if r.Metrics != nil {
+		r.Metrics.Finished(*run)
 	}
 	return *run, err
 }

@@ -354,3 +354,46 @@ func TestResyncThatCannotStartFails(t *testing.T) {
 		t.Errorf("no error logged for run %d; entries: %v", ids[0], hook.AllEntries())
 	}
 }
+
+// endedWhileQueued is a database on which a queued run ends before it can begin, as when a
+// sweep (this daemon's or another's) found it abandoned.
+type endedWhileQueued struct{ *store.DB }
+
+func (d endedWhileQueued) BeginRun(ctx context.Context, id int64) (mirrorsync.Run, error) {
+	if _, err := d.SQL().ExecContext(ctx, `UPDATE sync.reconcile_runs SET status = 'failed', finished_at = now(),
+		error = 'abandoned: marked by a sweep' WHERE id = $1`, id); err != nil {
+		return mirrorsync.Run{}, err
+	}
+	return d.DB.BeginRun(ctx, id)
+}
+
+// A queued run that ended while it waited keeps the reason it ended with.
+func TestResyncEndedWhileQueuedKeepsItsReason(t *testing.T) {
+	t.Parallel()
+	g := newReconcileRig(t, 2)
+	g.r.Store = endedWhileQueued{g.db}
+	ids, err := g.r.Resync(context.Background(), "shop", nil, mirrorsync.ModeFull)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("resync: %v %v", ids, err)
+	}
+	t.Cleanup(g.r.Stop)
+	var run mirrorsync.Run
+	waitFor(t, "the run to end", func() bool {
+		run, err = g.db.GetRun(context.Background(), ids[0])
+		return err == nil && run.Finished()
+	})
+	g.r.Stop() // the background pass has returned: nothing writes the row after this
+	if run, err = g.db.GetRun(context.Background(), ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != mirrorsync.RunFailed || run.Error == nil || *run.Error != "abandoned: marked by a sweep" {
+		t.Errorf("run: status %s, error %q; want failed with the sweep's reason", run.Status, deref(run.Error))
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
