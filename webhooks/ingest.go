@@ -20,8 +20,8 @@ type EventStore interface {
 // fsync per request.
 //
 // Several committers run at once (Committers), so that the requests arriving while one batch waits
-// for its fsync are already on their way in the next, instead of queueing behind it: PostgreSQL
-// then flushes the WAL of the commits in flight together.
+// for its fsync are already on their way in the next, instead of queueing behind it: one batch
+// executes its INSERT while the other's WAL is flushed.
 type Ingester struct {
 	// Committers is how many batches may be committing at once (DefaultCommitters when 0). Each
 	// holds a database connection while it commits. Set it before Run.
@@ -74,11 +74,10 @@ func (i *Ingester) Store(ctx context.Context, d mirrorsync.Delivery) (bool, erro
 }
 
 // DefaultCommitters is how many ingest batches commit at once by default. Measured on 2 cores
-// (make bench, committers 1 to 8 beside each other in one run, repeated): one left the clients
-// waiting on each fsync in turn; with two, one batch executes while the other's WAL flushes;
-// three and four made more, smaller commits that cost PostgreSQL more CPU per delivery than
-// the flushes they shared saved (16 clients: 2 took 4,285 and 4,681/s where 4 took 3,470 and
-// 3,914/s).
+// (make bench, three runs of 1 to 8 committers; docs/tuning.md has them): one left the clients
+// waiting on each fsync in turn; two beat four at 16 clients in every run (4,285 and 4,681/s
+// against 3,470 and 3,914/s in one), with less PostgreSQL CPU per delivery, and were level with
+// it at 64 clients and end to end, within the machine's noise.
 const DefaultCommitters = 2
 
 // Run commits batches until Close.
