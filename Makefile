@@ -45,10 +45,11 @@ bench-scale: build
 	$(GO) run ./cmd/storemirror-bench -binary current=$(BIN) -scale inbox,retention,catalog -scale-factor $(SCALE) $(BENCH_FLAGS)
 
 # The whole-path benchmark with profiles: the daemon's CPU and blocking profiles (a -tags pprof
-# build), pg_stat_statements and PostgreSQL's wait events of every run, into bin/profile/.
+# build), pg_stat_statements and PostgreSQL's wait events of every run, into bin/profile/. One
+# round: a profile explains where the time goes, the rounds of make bench say how much.
 profile:
 	$(GO) build -tags pprof -o bin/storemirror-pprof ./cmd/storemirror
-	$(GO) run ./cmd/storemirror-bench -binary current=bin/storemirror-pprof -profile bin/profile $(BENCH_FLAGS)
+	$(GO) run ./cmd/storemirror-bench -binary current=bin/storemirror-pprof -profile bin/profile -rounds 1 $(BENCH_FLAGS)
 
 # golangci-lint with .golangci.yml: errcheck, staticcheck, govet and the other standard linters.
 # Run through `go run`, so that it stays out of go.mod.

@@ -23,6 +23,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -85,6 +86,9 @@ func parseFlags(args []string) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	if o.rounds < 1 {
+		return o, fmt.Errorf("-rounds %d: at least one round", o.rounds)
 	}
 	return o, nil
 }
@@ -150,7 +154,7 @@ func (b *bench) figures(ctx context.Context, o options, bins []binary, fsync, co
 		return err
 	}
 	rep := report{Date: time.Now(), Machine: machine(), Fsync: fsync, Settings: settings, Binaries: bins,
-		Command: command, Rounds: max(o.rounds, 1), Warmup: o.warmup, Measure: o.measure, LagRate: o.lagRate, LagFor: o.lagFor,
+		Command: command, Rounds: o.rounds, Warmup: o.warmup, Measure: o.measure, LagRate: o.lagRate, LagFor: o.lagFor,
 		Daemon: daemonSettings(b.daemon), Load: [2]string{loadAverage()}}
 	for i := range figures {
 		if err := b.take(ctx, &figures[i], bins); err != nil {
@@ -195,13 +199,19 @@ func daemonSettings(c daemon.Config) string {
 }
 
 // take measures figure f in b.rounds rounds: pgbench, then every binary, and after the last
-// round pgbench once more, so that every round lies between two pgbench runs.
+// round pgbench once more, so that every round lies between two pgbench runs. The binaries run
+// in reverse order every other round, so that none is always the one nearest the pgbench run
+// before it.
 func (b *bench) take(ctx context.Context, f *figure, bins []binary) error {
-	for round := range max(b.rounds, 1) {
+	for round := range b.rounds {
 		if err := b.pgbench(ctx, f); err != nil {
 			return err
 		}
-		for _, bin := range bins {
+		order := slices.Clone(bins)
+		if round%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, bin := range order {
 			var sc scenario
 			switch f.Kind {
 			case "ingest":
@@ -220,11 +230,22 @@ func (b *bench) take(ctx context.Context, f *figure, bins []binary) error {
 				return fmt.Errorf("%s: %w", bin.Name, err)
 			}
 			f.Runs[bin.Name] = append(f.Runs[bin.Name], r)
-			fmt.Fprintf(os.Stderr, "%s: %s, round %d: %s/s (posted %s/s, p50 %s, p99 %s)\n", f.Key, bin.Name, round+1,
-				count(f.rate(r)), count(r.Summary.Rate), ms(r.Summary.P50), ms(r.Summary.P99))
+			fmt.Fprintf(os.Stderr, "%s: %s, round %d: %s\n", f.Key, bin.Name, round+1, progress(*f, r))
 		}
 	}
 	return b.pgbench(ctx, f)
+}
+
+// progress is one run as the benchmark goes (its ratio needs the pgbench run after its round).
+func progress(f figure, r *daemonRun) string {
+	s := r.Summary
+	switch f.Kind {
+	case "lag":
+		return fmt.Sprintf("lag p99 %s (p50 %s), %s/s answered", ms(r.Lag.P99), ms(r.Lag.P50), count(s.Rate))
+	case "e2e":
+		return fmt.Sprintf("%s/s applied (posted %s/s, p50 %s, p99 %s)", count(r.Rate), count(s.Rate), ms(s.P50), ms(s.P99))
+	}
+	return fmt.Sprintf("%s/s, p50 %s, p99 %s", count(s.Rate), ms(s.P50), ms(s.P99))
 }
 
 // pgbench runs pgbench for figure f (none for the lag figure) and appends it to f.Pgbench.

@@ -78,7 +78,9 @@ func (f figure) median(bin string) int {
 	return order[(len(order)-1)/2]
 }
 
-// medianPgbench is the pgbench run of median rate.
+// medianPgbench is the pgbench run of median rate (the lower of the middle two when there is an
+// even number): what the report shows of pgbench. Ratios are to the runs either side of each
+// round instead (see ratio).
 func (f figure) medianPgbench() *pgbenchRun {
 	if len(f.Pgbench) == 0 {
 		return nil
@@ -150,14 +152,18 @@ func (r report) markdown() string {
 				100*d.WAL.FPIShare, count(float64(d.Backlog)))
 		}
 	}
-	fmt.Fprintf(&b, "\nHow: %s. %d rounds, every binary once in each, with pgbench before each round and after the last; a cell is the binary's median round, "+
-		"and the ratios of all its rounds follow it. Closed-loop runs take %v of warm-up, then %v measured; "+
+	rounds := "1 round, every binary once"
+	if r.Rounds > 1 {
+		rounds = fmt.Sprintf("%d rounds, every binary once in each (in reverse order every other round)", r.Rounds)
+	}
+	fmt.Fprintf(&b, "\nHow: %s. %s, with pgbench (for the figures that have one) before each round and after the last; a cell is the binary's median round, "+
+		"followed by what each round measured (its ratio; for lag, its p99). Closed-loop runs take %v of warm-up, then %v measured; "+
 		"a round's ratio is to pgbench inserting the same body, one row per transaction, into a table of the same server at the same concurrency: "+
 		"the mean of the pgbench runs either side of that round. "+
 		"End to end is every delivery answered 2xx over the time from the first request to the last one applied. "+
 		"Lag is measured from outside: a poller looks every 20 ms for the products answered 2xx and not yet seen (an upper bound, 20 ms coarse); "+
 		"`mirrored_at` less the 2xx time (a lower bound) is in brackets. Daemon settings: %s.\n",
-		"`"+r.Command+"`", r.Rounds, r.Warmup, r.Measure, r.Daemon)
+		"`"+r.Command+"`", rounds, r.Warmup, r.Measure, r.Daemon)
 	return b.String()
 }
 
@@ -170,7 +176,7 @@ func pgbenchCell(f figure) string {
 	for _, q := range f.Pgbench {
 		lo, hi = min(lo, q.Summary.Rate), max(hi, q.Summary.Rate)
 	}
-	return fmt.Sprintf("%s/s, p50 %s, p99 %s (median of %d runs, %s-%s/s; %s body)", count(p.Summary.Rate), ms(p.Summary.P50), ms(p.Summary.P99),
+	return fmt.Sprintf("%s/s, p50 %s, p99 %s (the median run of %d, which ranged %s-%s/s; %s body)", count(p.Summary.Rate), ms(p.Summary.P50), ms(p.Summary.P99),
 		len(f.Pgbench), count(lo), count(hi), bytesText(float64(p.Body)))
 }
 
