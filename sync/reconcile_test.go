@@ -119,6 +119,30 @@ func (g *reconcileRig) pass(t *testing.T, mode string) (mirrorsync.Run, error) {
 	return g.r.RunOnce(context.Background(), "shop", "products", mirrorsync.PassOptions{Mode: mode, Trigger: mirrorsync.TriggerManual})
 }
 
+// resync starts a full resync of the rig's source, as the admin API does, stopped with the test,
+// and returns its one run's id.
+func (g *reconcileRig) resync(t *testing.T) int64 {
+	t.Helper()
+	ids, err := g.r.Resync(context.Background(), "shop", nil, mirrorsync.ModeFull)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("resync: %v %v", ids, err)
+	}
+	t.Cleanup(g.r.Stop)
+	return ids[0]
+}
+
+// ended waits for run id to end and returns it.
+func (g *reconcileRig) ended(t *testing.T, id int64) mirrorsync.Run {
+	t.Helper()
+	var run mirrorsync.Run
+	waitFor(t, fmt.Sprintf("run %d to end", id), func() bool {
+		var err error
+		run, err = g.db.GetRun(context.Background(), id)
+		return err == nil && run.Finished()
+	})
+	return run
+}
+
 type passCounts struct{ Created, Updated, Deleted, Unchanged, Backfilled int }
 
 func countsOf(run mirrorsync.Run) passCounts {
@@ -221,13 +245,9 @@ func TestResyncQueuedBehindRunningPass(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("take the pass lock: %v %v", ok, err)
 	}
-	ids, err := g.r.Resync(ctx, "shop", nil, mirrorsync.ModeFull)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("resync: %v %v", ids, err)
-	}
-	t.Cleanup(g.r.Stop)
+	id := g.resync(t)
 	time.Sleep(200 * time.Millisecond) // it would have started by now, were it not waiting
-	run, err := g.db.GetRun(ctx, ids[0])
+	run, err := g.db.GetRun(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,10 +260,7 @@ func TestResyncQueuedBehindRunningPass(t *testing.T) {
 	}
 	released := time.Now()
 	unlock()
-	waitFor(t, "the queued pass to finish", func() bool {
-		run, err = g.db.GetRun(ctx, ids[0])
-		return err == nil && run.Finished()
-	})
+	run = g.ended(t, id)
 	if run.Status != mirrorsync.RunSucceeded || run.StartedAt == nil || run.StartedAt.Before(released.Add(-time.Second)) || !run.QueuedAt.Before(*run.StartedAt) {
 		t.Errorf("after the other pass: got %s queued %v started %v, want succeeded, started after %v", run.Status, run.QueuedAt, run.StartedAt, released)
 	}
@@ -331,27 +348,19 @@ func TestResyncThatCannotStartFails(t *testing.T) {
 	g := newReconcileRig(t, 2)
 	log, hook := logtest.NewNullLogger()
 	g.r.Store, g.r.Log = beginFails{g.db}, logrus.NewEntry(log)
-	ids, err := g.r.Resync(context.Background(), "shop", nil, mirrorsync.ModeFull)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("resync: %v %v", ids, err)
-	}
-	t.Cleanup(g.r.Stop)
-	var run mirrorsync.Run
-	waitFor(t, "the run to end", func() bool {
-		run, err = g.db.GetRun(context.Background(), ids[0])
-		return err == nil && run.Finished()
-	})
+	id := g.resync(t)
+	run := g.ended(t, id)
 	if run.Status != mirrorsync.RunFailed || run.Error == nil || !strings.Contains(*run.Error, "connection reset by peer") {
 		t.Errorf("run: status %s, error %v; want failed with the start's error", run.Status, run.Error)
 	}
 	var logged bool
 	for _, e := range hook.AllEntries() {
-		if e.Level == logrus.ErrorLevel && e.Message == "reconcile pass could not start" && e.Data["run_id"] == ids[0] {
+		if e.Level == logrus.ErrorLevel && e.Message == "reconcile pass could not start" && e.Data["run_id"] == id {
 			logged = true
 		}
 	}
 	if !logged {
-		t.Errorf("no error logged for run %d; entries: %v", ids[0], hook.AllEntries())
+		t.Errorf("no error logged for run %d; entries: %v", id, hook.AllEntries())
 	}
 }
 
@@ -372,18 +381,11 @@ func TestResyncEndedWhileQueuedKeepsItsReason(t *testing.T) {
 	t.Parallel()
 	g := newReconcileRig(t, 2)
 	g.r.Store = endedWhileQueued{g.db}
-	ids, err := g.r.Resync(context.Background(), "shop", nil, mirrorsync.ModeFull)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("resync: %v %v", ids, err)
-	}
-	t.Cleanup(g.r.Stop)
-	var run mirrorsync.Run
-	waitFor(t, "the run to end", func() bool {
-		run, err = g.db.GetRun(context.Background(), ids[0])
-		return err == nil && run.Finished()
-	})
+	id := g.resync(t)
+	g.ended(t, id)
 	g.r.Stop() // the background pass has returned: nothing writes the row after this
-	if run, err = g.db.GetRun(context.Background(), ids[0]); err != nil {
+	run, err := g.db.GetRun(context.Background(), id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if run.Status != mirrorsync.RunFailed || run.Error == nil || *run.Error != "abandoned: marked by a sweep" {
