@@ -203,28 +203,28 @@ func daemonSettings(c daemon.Config) string {
 // in reverse order every other round, so that none is always the one nearest the pgbench run
 // before it.
 func (b *bench) take(ctx context.Context, f *figure, bins []binary) error {
+	var sc scenario
+	switch f.Kind {
+	case "ingest":
+		sc = ingest(f.Clients)
+	case "e2e":
+		sc = endToEnd(f.Clients)
+	case "lag":
+		sc = lag
+	}
 	for round := range b.rounds {
 		if err := b.pgbench(ctx, f); err != nil {
 			return err
+		}
+		name := f.Key // of the round's databases and profiles
+		if round > 0 {
+			name = fmt.Sprintf("%s_r%d", f.Key, round+1)
 		}
 		order := slices.Clone(bins)
 		if round%2 == 1 {
 			slices.Reverse(order)
 		}
 		for _, bin := range order {
-			var sc scenario
-			switch f.Kind {
-			case "ingest":
-				sc = ingest(f.Clients)
-			case "e2e":
-				sc = endToEnd(f.Clients)
-			case "lag":
-				sc = lag
-			}
-			name := f.Key
-			if round > 0 {
-				name = fmt.Sprintf("%s_r%d", f.Key, round+1)
-			}
 			r, err := b.run(ctx, bin, name, sc)
 			if err != nil {
 				return fmt.Errorf("%s: %w", bin.Name, err)
