@@ -6,17 +6,16 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"runtime"
 	"slices"
 	stdsync "sync"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Request is one delivery to post.
@@ -65,20 +64,25 @@ type Options struct {
 	// PauseAfterFailure is how long a client waits after an answer that is not 2xx (or none),
 	// as a provider backs off, so that a daemon that is down is not spun against.
 	PauseAfterFailure time.Duration
-	Client            *http.Client // nil: NewClient(Concurrency)
 }
 
-// NewClient returns an HTTP client that keeps up to conns connections per daemon alive, as a
-// provider's delivery workers would, with a timeout well above the daemon's own.
-func NewClient(conns int) *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-			MaxIdleConns:        0,
-			MaxIdleConnsPerHost: max(conns, 1),
-			IdleConnTimeout:     time.Minute,
-		},
+// timeout is how long a request may take, well above the daemon's own limits.
+const timeout = 30 * time.Second
+
+// newClient returns an HTTP/1.1 client that keeps up to conns connections per daemon alive, as
+// a provider's delivery workers would. It is fasthttp's rather than net/http's because the
+// generator shares the machine with the daemon it measures: fasthttp's client reuses its
+// requests, responses and buffers and runs no goroutines per connection, so what it costs the
+// daemon in CPU stays small, as pgbench's costs the server little. It never retries a POST
+// (fasthttp retries idempotent requests only), so each Result is one attempt.
+func newClient(conns int) *fasthttp.Client {
+	return &fasthttp.Client{
+		MaxConnsPerHost:     max(conns, 1),
+		MaxIdleConnDuration: time.Minute,
+		MaxConnWaitTimeout:  timeout,
+		Dial:                (&fasthttp.TCPDialer{}).Dial,
+		ReadTimeout:         timeout,
+		WriteTimeout:        timeout,
 	}
 }
 
@@ -88,10 +92,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	if o.Next == nil || len(o.Targets) == 0 {
 		return nil, fmt.Errorf("loadgen: no requests or no targets")
 	}
-	client := o.Client
-	if client == nil {
-		client = NewClient(o.Concurrency)
-	}
+	client := newClient(o.Concurrency)
+	defer client.CloseIdleConnections()
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	if o.Duration > 0 {
@@ -191,28 +193,29 @@ func (s *schedule) results() ([]Result, error) {
 	return out, s.err
 }
 
-func post(client *http.Client, target string, seq int, due time.Time, req Request) Result {
+func post(client *fasthttp.Client, target string, seq int, due time.Time, req Request) Result {
 	r := Result{Seq: seq, ID: req.ID, Key: req.Key, Target: target, Due: due, Start: time.Now()}
 	if r.Due.IsZero() {
 		r.Due = r.Start
 	}
-	hr, err := http.NewRequest(http.MethodPost, target+req.Path, bytes.NewReader(req.Body))
+	hr, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(hr)
+	defer fasthttp.ReleaseResponse(resp)
+	hr.SetRequestURI(target + req.Path)
+	hr.Header.SetMethod(fasthttp.MethodPost)
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			hr.Header.Add(k, v)
+		}
+	}
+	hr.SetBodyRaw(req.Body) // sent as it is: the request is not kept past this call
+	err := client.DoTimeout(hr, resp, timeout)
+	r.Done = time.Now()
 	if err != nil {
-		r.Err, r.Done = err, time.Now()
+		r.Err = err
 		return r
 	}
-	for k, v := range req.Header {
-		hr.Header[k] = v
-	}
-	resp, err := client.Do(hr)
-	if err != nil {
-		r.Err, r.Done = err, time.Now()
-		return r
-	}
-	// Read the answer to its end, so the connection is reused.
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	r.Status, r.Err, r.Done = resp.StatusCode, err, time.Now()
+	r.Status = resp.StatusCode()
 	return r
 }
 

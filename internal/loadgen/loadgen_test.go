@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	stdsync "sync"
@@ -129,6 +130,61 @@ func TestClosedLoopRoundRobin(t *testing.T) {
 	s := loadgen.Summarize(results, results[0].Start, time.Now())
 	if s.OK != 50 || s.Failed[http.StatusServiceUnavailable] != 50 || s.FailedString() != "503×50" {
 		t.Errorf("summary: %d OK, failed %s; want 50 and 503×50", s.OK, s.FailedString())
+	}
+}
+
+// Clients keep their connections: answers with bodies (as the daemon's are) are read to their
+// end, so 200 requests from 4 clients use at most 4 connections, and each request arrives with
+// its headers and body and gets its own answer.
+func TestConnectionsKeptAlive(t *testing.T) {
+	t.Parallel()
+	var mu stdsync.Mutex
+	conns := 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.URL.Path != "/webhooks/x" || r.Header.Get("X-Seq") != string(b) {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		status := http.StatusOK
+		if len(b)%2 == 1 {
+			status = http.StatusAccepted
+		}
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"answer to":%q,"padding":%q}`, b, make([]byte, 3000)) // longer than one read
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	results, err := loadgen.Run(context.Background(), loadgen.Options{
+		Targets: []string{srv.URL}, Concurrency: 4, Count: 200,
+		Next: func(seq int) (loadgen.Request, error) {
+			body := fmt.Sprint(seq)
+			return loadgen.Request{Path: "/webhooks/x", Header: http.Header{"X-Seq": {body}}, Body: []byte(body), ID: body}, nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range results {
+		want := http.StatusOK
+		if len(fmt.Sprint(i))%2 == 1 {
+			want = http.StatusAccepted
+		}
+		if r.Seq != i || r.Status != want || r.Err != nil {
+			t.Fatalf("result %d = seq %d status %d (%v), want status %d", i, r.Seq, r.Status, r.Err, want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns < 1 || conns > 4 {
+		t.Errorf("%d connections for 4 clients, want 1 to 4", conns)
 	}
 }
 
