@@ -37,7 +37,7 @@ func (s *server) takeDelivery(r *http.Request, name string, verifier Verifier) (
 	if r.ContentLength > s.MaxBodyBytes {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", s.MaxBodyBytes)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxBodyBytes+1))
+	body, err := readBody(r, s.MaxBodyBytes)
 	if err != nil {
 		return http.StatusBadRequest, "could not read body"
 	}
@@ -60,17 +60,45 @@ func (s *server) takeDelivery(r *http.Request, name string, verifier Verifier) (
 		log.WithError(err).Error("could not store delivery")
 		return http.StatusServiceUnavailable, "could not store the delivery; retry later"
 	}
-	log = log.WithFields(logrus.Fields{"delivery_id": logID(d.ID), "event_type": logID(d.Type), "duplicate": !fresh})
+	fields := func() logrus.Fields {
+		return logrus.Fields{"delivery_id": logID(d.ID), "event_type": logID(d.Type), "duplicate": !fresh}
+	}
 	if d.Invalid != nil {
 		// Genuine (it was signed) but unusable: kept as failed, and the sender told exactly why.
-		log.WithError(d.Invalid).Warn("invalid delivery stored as failed")
+		log.WithFields(fields()).WithError(d.Invalid).Warn("invalid delivery stored as failed")
 		return http.StatusBadRequest, d.Invalid.Error()
 	}
-	log.Debug("delivery stored")
+	if log.Logger.IsLevelEnabled(logrus.DebugLevel) { // thousands a second: build no line nobody reads
+		log.WithFields(fields()).Debug("delivery stored")
+	}
 	if !fresh {
 		return http.StatusOK, "duplicate"
 	}
 	return http.StatusOK, "stored"
+}
+
+// readBody reads a request's body, up to limit+1 bytes, into a buffer of the size the request
+// declared (most do), with one byte to spare to see the end: io.ReadAll would grow one from
+// 512 bytes, four allocations for a 2 kB body.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	size := int64(512)
+	if r.ContentLength >= 0 && r.ContentLength <= limit {
+		size = r.ContentLength + 1
+	}
+	body, rest := make([]byte, 0, size), io.LimitReader(r.Body, limit+1)
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)] // a body longer than declared, or undeclared
+		}
+		n, err := rest.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+	}
 }
 
 // logID shortens a provider-chosen id for a log line: an id may be any length.

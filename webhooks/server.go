@@ -145,22 +145,24 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		log := s.Log.WithField("request_id", id)
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, log)))
-		entry := log.WithFields(logrus.Fields{
-			"method": r.Method, "path": r.URL.Path, "status": sw.status,
-			"duration_ms": time.Since(start).Milliseconds(), "remote": r.RemoteAddr,
-		})
+		level := logrus.InfoLevel
 		switch {
 		case r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/metrics":
-			entry.Debug("request")
+			level = logrus.DebugLevel
 		case strings.HasPrefix(r.URL.Path, "/webhooks/") && sw.status < 300:
 			// A stored delivery is in the inbox (sync.webhook_events, /admin/events) and counted
 			// in the metrics; at thousands a second its line would cost a write each, and
 			// journald's rate limit (10,000 lines in 30 s by default) would drop the warnings
 			// with them. Rejections stay at info.
-			entry.Debug("request")
-		default:
-			entry.Info("request")
+			level = logrus.DebugLevel
 		}
+		if !log.Logger.IsLevelEnabled(level) {
+			return // nor build a line that would not be written
+		}
+		log.WithFields(logrus.Fields{
+			"method": r.Method, "path": r.URL.Path, "status": sw.status,
+			"duration_ms": time.Since(start).Milliseconds(), "remote": r.RemoteAddr,
+		}).Log(level, "request")
 	})
 }
 

@@ -1,6 +1,7 @@
 package webhooks_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -98,6 +99,52 @@ func TestWebhookTooLargeChunked(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("status = %d, want 413", resp.StatusCode)
+	}
+}
+
+// A body is stored byte for byte however it is sent: with its length declared, chunked (no
+// length; read into a buffer that grows), and exactly at the size limit.
+func TestWebhookBodyStoredWhole(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	post := func(body []byte, chunked bool) int {
+		req, _ := http.NewRequest(http.MethodPost, h.Server.URL+"/webhooks/shop", bytes.NewReader(body))
+		for k, vs := range sign(body, "s3cret") {
+			req.Header[k] = vs
+		}
+		if chunked {
+			req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	declared := testBody("evt-declared", "p1", strings.Repeat("Tea ", 700), t0)
+	chunked := testBody("evt-chunked", "p2", strings.Repeat("Mate ", 900), t0)
+	limit := testBody("evt-limit", "p3", "", t0)
+	limit = bytes.Replace(limit, []byte(`"name":""`), []byte(`"name":"`+strings.Repeat("x", 1<<20-len(limit))+`"`), 1)
+	if len(limit) != 1<<20 {
+		t.Fatalf("the body at the limit has %d bytes, want %d", len(limit), 1<<20)
+	}
+	for _, c := range []struct {
+		body    []byte
+		chunked bool
+	}{{declared, false}, {chunked, true}, {limit, false}, {limit, true}} {
+		if status := post(c.body, c.chunked); status != http.StatusOK {
+			t.Errorf("a body of %d bytes (chunked %v): %d, want 200", len(c.body), c.chunked, status)
+		}
+	}
+	stored := map[string]string{}
+	for _, ev := range h.Events() {
+		stored[ev.DeliveryID] = string(ev.Body)
+	}
+	for id, want := range map[string][]byte{"evt-declared": declared, "evt-chunked": chunked, "evt-limit": limit} {
+		if stored[id] != string(want) {
+			t.Errorf("%s stored %d bytes, want the %d sent", id, len(stored[id]), len(want))
+		}
 	}
 }
 
