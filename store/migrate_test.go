@@ -84,3 +84,27 @@ func TestEveryTableAndColumnIsCommented(t *testing.T) {
 		t.Errorf("%d mirror tables, want 18", tables)
 	}
 }
+
+// Every jsonb column a mirror write compresses (raw and versions of each entity table) is
+// compressed with lz4, as the server the tests run on supports it.
+func TestWideMirrorColumnsUseLZ4(t *testing.T) {
+	t.Parallel()
+	db := storetest.NewDB(t)
+	var wrong []string
+	storetest.Select(t, db, &wrong, `
+		SELECT c.relname || '.' || a.attname || ' (' || coalesce(nullif(a.attcompression::text, ''), 'default') || ')'
+		FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'mirror' AND c.relkind = 'r' AND a.attname IN ('raw', 'versions') AND NOT a.attisdropped
+		  AND a.attcompression <> 'l'
+		ORDER BY 1`)
+	if len(wrong) > 0 {
+		t.Errorf("not compressed with lz4: %v", wrong)
+	}
+	var columns int
+	storetest.Get(t, db, &columns, `
+		SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'mirror' AND c.relkind = 'r' AND a.attname IN ('raw', 'versions') AND NOT a.attisdropped`)
+	if columns != 20 {
+		t.Errorf("%d raw and versions columns, want 20 (10 entity tables)", columns)
+	}
+}
