@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -340,4 +341,23 @@ func (d *runningDaemon) eventStatus(t *testing.T, id string) string {
 		t.Fatal(err)
 	}
 	return status
+}
+
+// serve sets its garbage-collection target unless GOGC is set, which wins. Not parallel: the
+// target is the process's.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100)) // put back whatever the test binary had
+	debug.SetGCPercent(100)
+	if tuneGC(func(string) string { return "250" }) {
+		t.Error("tuneGC set its target although GOGC is set")
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set, the target became %d, want it left at 100", got)
+	}
+	if !tuneGC(func(string) string { return "" }) {
+		t.Error("tuneGC did not set its target with GOGC unset")
+	}
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("with GOGC unset, the target is %d, want %d", got, gcPercent)
+	}
 }

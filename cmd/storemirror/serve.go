@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +23,7 @@ import (
 // what is in flight, and returns within shutdown_timeout. It returns an error, for systemd's
 // Restart=on-failure, if the HTTP server stops on its own.
 func (m *Main) serve(ctx context.Context, path string) error {
+	tuneGC(os.Getenv)
 	cfg, log, db, sources, err := m.open(ctx, path, nil)
 	if err != nil {
 		return err
@@ -171,4 +174,21 @@ func (m *Main) migrate(ctx context.Context, path string) error {
 	}
 	fmt.Fprintf(m.Stdout, "applied %d migrations; the schema is current\n", n)
 	return nil
+}
+
+// gcPercent is the daemon's garbage-collection target (GOGC) unless the environment sets one:
+// the heap may grow to 5 times what is live before a collection, not twice. The daemon's live
+// heap is small (batches in flight) and it allocates fast (each delivery's body, its decoding,
+// the apply's arrays), so at Go's default it collects many times a second. Measured end to end
+// (docs/tuning.md): GOGC=400 applied 7 to 13 % more than the default in each of 3 rounds.
+const gcPercent = 400
+
+// tuneGC sets gcPercent unless GOGC is set (an operator's choice wins), and reports whether it
+// did.
+func tuneGC(getenv func(string) string) bool {
+	if getenv("GOGC") != "" {
+		return false
+	}
+	debug.SetGCPercent(gcPercent)
+	return true
 }
