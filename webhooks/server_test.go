@@ -103,7 +103,8 @@ func TestWebhookTooLargeChunked(t *testing.T) {
 }
 
 // A body is stored byte for byte however it is sent: with its length declared, chunked (no
-// length; read into a buffer that grows), and exactly at the size limit.
+// length; read into a buffer that grows), and exactly at the size limit; one byte over it is
+// 413 either way, and stores nothing.
 func TestWebhookBodyStoredWhole(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -129,19 +130,29 @@ func TestWebhookBodyStoredWhole(t *testing.T) {
 	if len(limit) != 1<<20 {
 		t.Fatalf("the body at the limit has %d bytes, want %d", len(limit), 1<<20)
 	}
+	limitChunked := bytes.Replace(limit, []byte(`"evt-limit"`), []byte(`"evt-limic"`), 1)
+	over := append(bytes.Clone(limit[:len(limit)-1]), ` }`...) // valid JSON, one byte over
 	for _, c := range []struct {
 		body    []byte
 		chunked bool
-	}{{declared, false}, {chunked, true}, {limit, false}, {limit, true}} {
-		if status := post(c.body, c.chunked); status != http.StatusOK {
-			t.Errorf("a body of %d bytes (chunked %v): %d, want 200", len(c.body), c.chunked, status)
+		want    int
+	}{
+		{declared, false, http.StatusOK}, {chunked, true, http.StatusOK}, {limit, false, http.StatusOK},
+		{limitChunked, true, http.StatusOK}, {over, false, http.StatusRequestEntityTooLarge},
+		{over, true, http.StatusRequestEntityTooLarge},
+	} {
+		if status := post(c.body, c.chunked); status != c.want {
+			t.Errorf("a body of %d bytes (chunked %v): %d, want %d", len(c.body), c.chunked, status, c.want)
 		}
 	}
 	stored := map[string]string{}
 	for _, ev := range h.Events() {
 		stored[ev.DeliveryID] = string(ev.Body)
 	}
-	for id, want := range map[string][]byte{"evt-declared": declared, "evt-chunked": chunked, "evt-limit": limit} {
+	if len(stored) != 4 {
+		t.Errorf("%d events stored, want the 4 answered 200", len(stored))
+	}
+	for id, want := range map[string][]byte{"evt-declared": declared, "evt-chunked": chunked, "evt-limit": limit, "evt-limic": limitChunked} {
 		if stored[id] != string(want) {
 			t.Errorf("%s stored %d bytes, want the %d sent", id, len(stored[id]), len(want))
 		}

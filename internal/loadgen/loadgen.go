@@ -74,15 +74,19 @@ const timeout = 30 * time.Second
 // generator shares the machine with the daemon it measures: fasthttp's client reuses its
 // requests, responses and buffers and runs no goroutines per connection, so what it costs the
 // daemon in CPU stays small, as pgbench's costs the server little. It never retries a POST
-// (fasthttp retries idempotent requests only), so each Result is one attempt.
+// (fasthttp retries idempotent requests only), so each Result is one attempt; unlike net/http
+// it does not redial when a kept connection turns out closed (a daemon killed or restarted), so
+// the first request on each such connection fails, as a provider's would. Paths are sent as
+// given, not normalised.
 func newClient(conns int) *fasthttp.Client {
 	return &fasthttp.Client{
-		MaxConnsPerHost:     max(conns, 1),
-		MaxIdleConnDuration: time.Minute,
-		MaxConnWaitTimeout:  timeout,
-		Dial:                (&fasthttp.TCPDialer{}).Dial,
-		ReadTimeout:         timeout,
-		WriteTimeout:        timeout,
+		DisablePathNormalizing: true,
+		MaxConnsPerHost:        max(conns, 1),
+		MaxIdleConnDuration:    time.Minute,
+		MaxConnWaitTimeout:     timeout,
+		Dial:                   (&fasthttp.TCPDialer{}).Dial,
+		ReadTimeout:            timeout,
+		WriteTimeout:           timeout,
 	}
 }
 
