@@ -1,7 +1,8 @@
 -- The mirror's two wide columns, raw (the provider's object) and versions (every field's
 -- version), compressed with lz4 instead of pglz: a product row is about 4 kB of them, and
 -- compressing it is part of every write. Values already stored keep their compression; both
--- are read alike. A server built without lz4 keeps pglz.
+-- are read alike. A server built without lz4 keeps pglz (a notice in the server log says so;
+-- run the ALTERs by hand once it has lz4).
 
 -- +goose Up
 -- +goose StatementBegin
