@@ -95,6 +95,89 @@ func TestFieldVersionRoundTrip(t *testing.T) {
 	}
 }
 
+func TestVersionsShareTheCommonVersion(t *testing.T) {
+	snapshot := mirrorsync.Version{At: tm0, EventAt: tm1.Add(7 * time.Microsecond), Seq: 41}
+	later := mirrorsync.Version{At: tm1, EventAt: tm1, Seq: 42, Received: true}
+	pulled := mirrorsync.Version{At: tm0, EventAt: tm1, Seq: 43, Pulled: true}
+	vs := map[string]fieldVersion{
+		"name": {Version: snapshot}, "sku": {Version: snapshot}, "price": {Version: snapshot},
+		"product_variants": {Version: snapshot, Hash: "3q51awi3l86m"}, rawField: {Version: snapshot, Hash: "h2"},
+		"status": {Version: later}, "stock_quantity": {Version: pulled, Hash: "p"},
+	}
+	for _, name := range []string{"kind", "description", "slug", "brand_name", "currency", "tax_code", "is_taxable",
+		"is_shippable", "max_quantity", "category_name", "cost_of_goods", "restocking_fee", deletedField} {
+		vs[name] = fieldVersion{Version: snapshot} // a snapshot sets most of a row's fields (a sticky.io product: 20)
+	}
+	enc := encodeVersions(vs)
+	if enc[sharedVersionKey] != (fieldVersion{Version: snapshot}).String() {
+		t.Fatalf("shared version %q, want the snapshot's %q", enc[sharedVersionKey], fieldVersion{Version: snapshot}.String())
+	}
+	for name, want := range map[string]string{"name": "@", "product_variants": "@/3q51awi3l86m", rawField: "@/h2",
+		"status": vs["status"].String(), "stock_quantity": vs["stock_quantity"].String()} {
+		if enc[name] != want {
+			t.Errorf("%s written as %q, want %q", name, enc[name], want)
+		}
+	}
+	b, err := json.Marshal(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]fieldVersion{}
+	if err := decodeVersions(b, got); err != nil {
+		t.Fatalf("read back %s: %v", b, err)
+	}
+	if len(got) != len(vs) {
+		t.Errorf("read back %d fields, want %d: %v", len(got), len(vs), got)
+	}
+	for name, fv := range vs {
+		g := got[name]
+		if g.Version.Compare(fv.Version) != 0 || g.Received != fv.Received || g.Pulled != fv.Pulled || g.Hash != fv.Hash {
+			t.Errorf("%s read back as %+v, want %+v", name, g, fv)
+		}
+	}
+
+	// The point of it: fields set by one change are written once.
+	spelled := map[string]string{}
+	for name, fv := range vs {
+		spelled[name] = fv.String()
+	}
+	long, _ := json.Marshal(spelled)
+	if len(b)*2 > len(long) {
+		t.Errorf("versions take %d bytes, spelled out %d: want under half", len(b), len(long))
+	}
+
+	// No two fields share a version: nothing to share.
+	if enc := encodeVersions(map[string]fieldVersion{"name": {Version: snapshot}, "sku": {Version: later}}); len(enc) != 2 {
+		t.Errorf("distinct versions written as %v, want each spelled out", enc)
+	}
+}
+
+func TestDecodeVersions(t *testing.T) {
+	future := fieldVersion{Version: mirrorsync.Version{At: time.Now().Add(2 * mirrorsync.MaxClockLead), Seq: 3}}.String()
+	for _, c := range []struct {
+		name, stored string
+		want         map[string]fieldVersion
+	}{
+		{"spelled out, as earlier releases wrote", `{"name": "2026-05-01T10:00:00Z/7", "images": "2026-05-01T10:00:00Z/7/xyz"}`,
+			map[string]fieldVersion{"name": {Version: mirrorsync.Version{At: tm0, Seq: 7}},
+				"images": {Version: mirrorsync.Version{At: tm0, Seq: 7}, Hash: "xyz"}}},
+		{"a shared version too far ahead is forgotten for every field", `{"@": "` + future + `", "name": "@", "images": "@/h"}`,
+			map[string]fieldVersion{"name": {Version: mirrorsync.Version{Seq: 3}}, "images": {Version: mirrorsync.Version{Seq: 3}, Hash: "h"}}},
+	} {
+		got := map[string]fieldVersion{}
+		if err := decodeVersions([]byte(c.stored), got); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: read %+v, want %+v", c.name, got, c.want)
+		}
+	}
+	if err := decodeVersions([]byte(`{"name": "@"}`), map[string]fieldVersion{}); err == nil {
+		t.Error("a field naming a shared version that is not there was read")
+	}
+}
+
 // rawOf merges changes, in order, into a new row of products and returns the raw it would write.
 func rawOf(t *testing.T, changes ...mirrorsync.Change) map[string]any {
 	t.Helper()
