@@ -131,7 +131,7 @@ func TestVersionsShareTheCommonVersion(t *testing.T) {
 	}
 	for name, fv := range vs {
 		g := got[name]
-		if g.Version.Compare(fv.Version) != 0 || g.Received != fv.Received || g.Pulled != fv.Pulled || g.Hash != fv.Hash {
+		if g.Compare(fv.Version) != 0 || g.Received != fv.Received || g.Pulled != fv.Pulled || g.Hash != fv.Hash {
 			t.Errorf("%s read back as %+v, want %+v", name, g, fv)
 		}
 	}
