@@ -269,12 +269,15 @@ func encodeVersions(vs map[string]fieldVersion) map[string]string {
 	}
 	counts := make(map[key]int, 4)
 	var best key
+	var bestV mirrorsync.Version
 	most := 0
 	for _, fv := range vs {
 		k := keyOf(fv.Version)
 		counts[k]++
-		if n := counts[k]; n > most {
-			best, most = k, n
+		// Of versions shared by as many fields, the newest: the same row is written the same way
+		// whatever order the map is read in.
+		if n := counts[k]; n > most || n == most && fv.Compare(bestV) > 0 {
+			best, bestV, most = k, fv.Version, n
 		}
 	}
 	out := make(map[string]string, len(vs)+1)

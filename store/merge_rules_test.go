@@ -146,6 +146,15 @@ func TestVersionsShareTheCommonVersion(t *testing.T) {
 		t.Errorf("versions take %d bytes, spelled out %d: want under half", len(b), len(long))
 	}
 
+	// Two versions each shared by two fields: the newer one is shared, whatever the map's order.
+	tie := map[string]fieldVersion{"name": {Version: snapshot}, "sku": {Version: snapshot},
+		"status": {Version: later}, "price": {Version: later}}
+	for range 20 {
+		if got := encodeVersions(tie)[sharedVersionKey]; got != (fieldVersion{Version: later}).String() {
+			t.Fatalf("of two versions shared by two fields each, %q shared; want the newer, %q", got, fieldVersion{Version: later}.String())
+		}
+	}
+
 	// No two fields share a version: nothing to share.
 	if enc := encodeVersions(map[string]fieldVersion{"name": {Version: snapshot}, "sku": {Version: later}}); len(enc) != 2 {
 		t.Errorf("distinct versions written as %v, want each spelled out", enc)
