@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -245,17 +246,27 @@ func decodeVersions(b []byte, into map[string]fieldVersion) error {
 	return nil
 }
 
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
 // sharedVersionKey is the versions entry holding the version most of a row's fields share
-// (see encodeVersions). No field is named so: fields are columns, collections, deleted_at, raw
-// and raw.<key>.
+// (see encodeVersions). No field is named so: fields are columns, collections, deleted_at,
+// store_id, raw and raw.<key>. Never remove it by hand: the fields that refer to it could not be read.
 const sharedVersionKey = "@"
 
 // encodeVersions renders a row's versions as the versions column keeps them. Most fields of a
 // row were set by the same change, so the version the most fields share is written once, under
 // sharedVersionKey, and each of those fields as "@" ("@/<hash>" with a content hash); every
-// other field is spelled out (fieldVersion.String). A sticky.io product's versions take a
-// quarter of the bytes they would spelled out, which PostgreSQL parses, compresses and logs on
-// every write of the row. Releases before this one read only the spelled-out form.
+// other field is spelled out (fieldVersion.String). A sticky.io product's versions take two
+// fifths of the bytes they would spelled out, which PostgreSQL parses and compresses on every
+// write of the row. Releases before this one read only the spelled-out form.
 func encodeVersions(vs map[string]fieldVersion) map[string]string {
 	type key struct {
 		at, eventAt     int64
@@ -267,17 +278,21 @@ func encodeVersions(vs map[string]fieldVersion) map[string]string {
 	keyOf := func(v mirrorsync.Version) key {
 		return key{v.At.Unix(), v.EventAt.Unix(), v.At.Nanosecond(), v.EventAt.Nanosecond(), v.Seq, v.Received, v.Pulled}
 	}
+	// Of versions shared by as many fields, the greatest key (the latest At, then EventAt, ...):
+	// a total order, so that the same row is written the same way whatever order the map is read in.
+	later := func(a, b key) bool {
+		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.atNs, b.atNs), cmp.Compare(a.eventAt, b.eventAt),
+			cmp.Compare(a.eventAtNs, b.eventAtNs), cmp.Compare(a.seq, b.seq), cmpBool(a.received, b.received),
+			cmpBool(a.pulled, b.pulled)) > 0
+	}
 	counts := make(map[key]int, 4)
 	var best key
-	var bestV mirrorsync.Version
 	most := 0
 	for _, fv := range vs {
 		k := keyOf(fv.Version)
 		counts[k]++
-		// Of versions shared by as many fields, the newest: the same row is written the same way
-		// whatever order the map is read in.
-		if n := counts[k]; n > most || n == most && fv.Compare(bestV) > 0 {
-			best, bestV, most = k, fv.Version, n
+		if n := counts[k]; n > most || n == most && later(k, best) {
+			best, most = k, n
 		}
 	}
 	out := make(map[string]string, len(vs)+1)

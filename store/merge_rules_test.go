@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -152,6 +153,32 @@ func TestVersionsShareTheCommonVersion(t *testing.T) {
 	for range 20 {
 		if got := encodeVersions(tie)[sharedVersionKey]; got != (fieldVersion{Version: later}).String() {
 			t.Fatalf("of two versions shared by two fields each, %q shared; want the newer, %q", got, fieldVersion{Version: later}.String())
+		}
+	}
+
+	// Versions that differ in nothing but a nanosecond, the event time or a flag are not shared.
+	near := map[string]fieldVersion{}
+	for i, v := range []mirrorsync.Version{
+		{At: tm0, EventAt: tm1, Seq: 7},
+		{At: tm0.Add(time.Nanosecond), EventAt: tm1, Seq: 7},
+		{At: tm0, EventAt: tm1.Add(time.Nanosecond), Seq: 7},
+		{At: tm0, Seq: 7},
+		{At: tm0, EventAt: tm1, Seq: 7, Received: true},
+		{At: tm0, EventAt: tm1, Seq: 7, Pulled: true},
+	} {
+		for j := range 2 { // each twice, so that each could be the shared one
+			near[fmt.Sprintf("f%d_%d", i, j)] = fieldVersion{Version: v}
+		}
+	}
+	b, _ = json.Marshal(encodeVersions(near))
+	back := map[string]fieldVersion{}
+	if err := decodeVersions(b, back); err != nil {
+		t.Fatalf("read back %s: %v", b, err)
+	}
+	for name, fv := range near {
+		if g := back[name]; !g.At.Equal(fv.At) || !g.EventAt.Equal(fv.EventAt) || g.Seq != fv.Seq ||
+			g.Received != fv.Received || g.Pulled != fv.Pulled {
+			t.Errorf("%s read back as %+v, want %+v (written as %s)", name, g, fv, b)
 		}
 	}
 
