@@ -209,14 +209,13 @@ func decodeVersions(b []byte, into map[string]fieldVersion) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("versions: %w", err)
 	}
-	var shared fieldVersion
-	haveShared := false
+	var shared *fieldVersion
 	if s, ok := m[sharedVersionKey]; ok {
 		v, err := parseFieldVersion(s)
 		if err != nil {
 			return err
 		}
-		shared, haveShared = v, true
+		shared = &v
 	}
 	// No version storemirror writes is more than MaxClockLead ahead of the receipt or fetch it
 	// came with: one further ahead of now was written, before that rule, from a provider's bad
@@ -228,7 +227,7 @@ func decodeVersions(b []byte, into map[string]fieldVersion) error {
 		}
 		var v fieldVersion
 		if rest, ok := strings.CutPrefix(s, sharedVersionKey); ok && (rest == "" || rest[0] == '/') {
-			if !haveShared {
+			if shared == nil {
 				return fmt.Errorf("field version %q of %s: no shared version", s, k)
 			}
 			v = fieldVersion{Version: shared.Version, Hash: strings.TrimPrefix(rest, "/")}
@@ -287,22 +286,23 @@ func encodeVersions(vs map[string]fieldVersion) map[string]string {
 	}
 	counts := make(map[key]int, 4)
 	var best key
+	var shared mirrorsync.Version
 	most := 0
 	for _, fv := range vs {
 		k := keyOf(fv.Version)
 		counts[k]++
 		if n := counts[k]; n > most || n == most && later(k, best) {
-			best, most = k, n
+			best, shared, most = k, fv.Version, n
 		}
 	}
 	out := make(map[string]string, len(vs)+1)
+	if most >= 2 {
+		out[sharedVersionKey] = fieldVersion{Version: shared}.String()
+	}
 	for name, fv := range vs {
 		if most < 2 || keyOf(fv.Version) != best {
 			out[name] = fv.String()
 			continue
-		}
-		if _, ok := out[sharedVersionKey]; !ok {
-			out[sharedVersionKey] = fieldVersion{Version: fv.Version}.String()
 		}
 		out[name] = sharedVersionKey
 		if fv.Hash != "" {

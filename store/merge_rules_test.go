@@ -74,8 +74,7 @@ func TestFieldVersionRoundTrip(t *testing.T) {
 			t.Errorf("parse %q: %v", s, err)
 			continue
 		}
-		if !got.At.Equal(fv.At) || !got.EventAt.Equal(fv.EventAt) || got.Seq != fv.Seq || got.Hash != fv.Hash ||
-			got.Received != fv.Received || got.Pulled != fv.Pulled {
+		if !sameFieldVersion(got, fv) {
 			t.Errorf("%q read back as %+v, want %+v", s, got, fv)
 		}
 	}
@@ -94,6 +93,12 @@ func TestFieldVersionRoundTrip(t *testing.T) {
 			t.Errorf("%q parsed", bad)
 		}
 	}
+}
+
+// sameFieldVersion reports whether a and b hold the same instants, order, flags and hash.
+func sameFieldVersion(a, b fieldVersion) bool {
+	return a.At.Equal(b.At) && a.EventAt.Equal(b.EventAt) && a.Seq == b.Seq && a.Hash == b.Hash &&
+		a.Received == b.Received && a.Pulled == b.Pulled
 }
 
 func TestVersionsShareTheCommonVersion(t *testing.T) {
@@ -131,8 +136,7 @@ func TestVersionsShareTheCommonVersion(t *testing.T) {
 		t.Errorf("read back %d fields, want %d: %v", len(got), len(vs), got)
 	}
 	for name, fv := range vs {
-		g := got[name]
-		if g.Compare(fv.Version) != 0 || g.Received != fv.Received || g.Pulled != fv.Pulled || g.Hash != fv.Hash {
+		if g := got[name]; !sameFieldVersion(g, fv) {
 			t.Errorf("%s read back as %+v, want %+v", name, g, fv)
 		}
 	}
@@ -176,8 +180,7 @@ func TestVersionsShareTheCommonVersion(t *testing.T) {
 		t.Fatalf("read back %s: %v", b, err)
 	}
 	for name, fv := range near {
-		if g := back[name]; !g.At.Equal(fv.At) || !g.EventAt.Equal(fv.EventAt) || g.Seq != fv.Seq ||
-			g.Received != fv.Received || g.Pulled != fv.Pulled {
+		if g := back[name]; !sameFieldVersion(g, fv) {
 			t.Errorf("%s read back as %+v, want %+v (written as %s)", name, g, fv, b)
 		}
 	}
